@@ -1,0 +1,121 @@
+"""The `replay` command. The only place that prints for users and picks exit codes."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import ReplayError, UsageError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Turn ParaView recordings (Python traces, .pvsm states) into parameterized pvbatch scripts.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+def _report(result, path: str) -> None:
+    for d in result.notes:
+        _err(f"{d.format(path)}")
+    for d in result.warnings:
+        _err(f"{path}:{d.line}:{d.col}: warning: {d.message}")
+
+
+@app.command()
+def convert(
+    input: Path = typer.Argument(..., help="A trace (.py) or a state (.pvsm); the kind is read from the content."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Where to write; '-' for stdout. "
+                                         "Default: <stem>_replay.py beside the input."),
+    param: List[str] = typer.Option([], "--param", "-p", help="Also make this property a parameter: "
+                                     "'Isosurfaces' (every proxy) or 'contour1.Isosurfaces'. Repeatable."),
+    embed: bool = typer.Option(False, "--embed", help="States: put the state inside the script."),
+    target_version: Optional[str] = typer.Option(None, "--target-version", help="Warn about anything this "
+                                                 "ParaView version (X.Y) cannot run."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="Print errors only."),
+) -> None:
+    """Write a pvbatch-ready replay script for a recording."""
+    from .convert import convert_file
+
+    path = str(input)
+    result, out = convert_file(path, output, param, embed=embed, target_version=target_version)
+    if out == "-":
+        sys.stdout.write(result.code)
+    if not quiet:
+        _report(result, path)
+        if out != "-":
+            names = ", ".join(f"--{p.name}" for p in result.parameters)
+            _err(f"wrote {out} ({len(result.parameters)} parameters: {names})")
+
+
+@app.command()
+def inspect(
+    input: Path = typer.Argument(..., help="A trace (.py) or a state (.pvsm)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list: name, kind, proxy, property, default, line."),
+) -> None:
+    """List the parameters convert would create, and every property --param could select."""
+    from .convert import inspect_file
+
+    path = str(input)
+    params, inventory = inspect_file(path)
+    if as_json:
+        sys.stdout.write(json.dumps([p.to_json() for p in params], indent=2) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    version = inventory.version or "unknown"
+    how = f" ({inventory.version_source})" if inventory.version_source else ""
+    console.print(f"[bold]{path}[/]: ParaView {inventory.format}, version {version}{how}")
+    table = Table(show_lines=False)
+    for column in ("parameter", "kind", "proxy.property", "default", "line"):
+        table.add_column(column, overflow="fold")
+    for p in params:
+        target = f"{p.proxy}.{p.property}" if p.property else ""
+        default = json.dumps(p.to_json()["default"])
+        if len(default) > 60:
+            default = default[:57] + "..."
+        always = p.kind != "property"
+        table.add_row(("--" if always else "") + p.name, p.kind, target, default, str(p.line or ""))
+    console.print(table)
+    console.print("File names, time and --output-dir are always parameters; add a property with --param NAME.")
+    for d in inventory.warnings:
+        console.print(f"{path}:{d.line}:{d.col}: warning: {d.message}", markup=False)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point: every ReplayError becomes one line and its exit code; nothing prints a traceback."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except ReplayError as exc:
+        _err(str(exc))
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        _err("replay: aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        _err("replay: interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a user must never see a traceback
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        _err(f"replay: internal error: {type(exc).__name__}: {exc}")
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

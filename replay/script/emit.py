@@ -1,0 +1,79 @@
+"""Assemble a replay script: header (how to run it) + parameter block + runtime helpers + body.
+
+The helpers are real Python in runtime.py, tested on their own and copied in, because the
+script runs in pvbatch's Python, where replay itself is not installed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+
+from ..model import Parameter
+
+MARK = "# replay: generated"
+
+
+def runtime_source() -> str:
+    return resources.files("replay.script").joinpath("runtime.py").read_text(encoding="utf-8")
+
+
+def spec_literal(spec: dict) -> str:
+    # JSON inside a raw triple-quoted string: no quote in the data can close it, because
+    # JSON only has quotes inside strings and those are escaped as \u0027 here.
+    text = json.dumps(spec, indent=1, ensure_ascii=True, allow_nan=True).replace("'", "\\u0027")
+    return f"_REPLAY_SPEC = _replay_json.loads(r'''{text}''')"
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _example(params: list[Parameter], script_name: str) -> str:
+    parts = [f"pvbatch {script_name}"]
+    for p in params:
+        if p.kind == "file":
+            parts.append(f"--{p.name} /path/to/new/data")
+            break
+    for p in params:
+        if p.kind == "property":
+            parts.append(f"--{p.name} ...")
+            break
+    parts.append("--output-dir out/")
+    return " ".join(parts)
+
+
+def header(source_name: str, script_name: str, command: str, sha: str, params: list[Parameter],
+           recorded: str) -> list[str]:
+    return [
+        f"{MARK} from {source_name} ({recorded}) by: {command}",
+        f"# replay: source-sha256 {sha}",
+        "# Do not edit: change the recording and convert it again.",
+        "#",
+        "# Run it in batch; every parameter defaults to the recorded value:",
+        f"#     pvbatch {script_name} --help",
+        f"#     {_example(params, script_name)}",
+        f"#     mpiexec -n 4 pvbatch {script_name} ...",
+        "# ParaView builds that render through X need a display: xvfb-run -a pvbatch ...",
+        "",
+    ]
+
+
+def assemble(*, source_name: str, script_name: str, command: str, source_text: str, params: list[Parameter],
+             body: str, newline: str, recorded: str, preamble: list[str] = ()) -> str:
+    spec = {"source": source_name, "parameters": [p.to_spec() for p in params]}
+    lines = header(source_name, script_name, command, digest(source_text), params, recorded)
+    lines += ["import json as _replay_json", "", spec_literal(spec), ""]
+    lines += runtime_source().rstrip("\n").split("\n")
+    lines += [
+        "",
+        "",
+        "_REPLAY_ARGS.update(_replay_parse_args(_REPLAY_SPEC, _replay_sys.argv[1:]))",
+        "",
+    ]
+    lines += list(preamble)
+    lines += [f"# ---- recorded: {source_name} ----", ""]
+    block = "\n".join(lines) + "\n"
+    if newline != "\n":
+        block = block.replace("\n", newline)
+    return block + body

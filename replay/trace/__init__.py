@@ -1,0 +1,1 @@
+"""Python traces: read (libcst) -> find (Inventory) -> rewrite (libcst transformers)."""

@@ -1,0 +1,63 @@
+"""The trace pipeline end to end: read -> find -> select -> rewrite -> emit."""
+from __future__ import annotations
+
+import shlex
+
+from ..model import ConvertResult, Diagnostic
+from ..script import emit
+from ..select import all_parameters, select
+from ..versions import compatibility_preamble, detect_trace_version
+from .find import find
+from .read import parse_trace
+from .rewrite import apply_view_size_hints, rewrite
+
+
+def default_script_name(source_name: str) -> str:
+    stem = source_name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = stem[:-3] if stem.endswith(".py") else stem.rsplit(".", 1)[0] if "." in stem else stem
+    return f"{stem}_replay.py"
+
+
+def command_line(source_name: str, params) -> str:
+    words = ["replay", "convert", source_name]
+    for name in params:
+        words += ["--param", name]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def _analyse(text: str, source_name: str):
+    text = apply_view_size_hints(text)
+    module = parse_trace(text, source_name)
+    inventory, wrapper = find(module)
+    inventory.version, inventory.version_source = detect_trace_version(text)
+    return text, module, inventory, wrapper
+
+
+def inspect_trace(text: str, source_name: str = "<trace>"):
+    _, _, inventory, _ = _analyse(text, source_name)
+    return all_parameters(inventory), inventory
+
+
+def convert_trace(text: str, params=(), *, source_name: str = "trace.py", script_name: str | None = None) -> ConvertResult:
+    """Convert a trace's text. Returns the script's code, its parameters, and what it changed."""
+    original = text
+    text, module, inventory, wrapper = _analyse(text, source_name)
+    parameters = select(inventory, list(params))
+    body = rewrite(wrapper, parameters, inventory).code
+    recorded = f"ParaView {inventory.version} trace" if inventory.version else "ParaView trace"
+    code = emit.assemble(
+        source_name=source_name,
+        script_name=script_name or default_script_name(source_name),
+        command=command_line(source_name, params),
+        source_text=original,
+        params=parameters,
+        body=body,
+        newline=module.default_newline,
+        recorded=recorded,
+        preamble=compatibility_preamble(inventory.version),
+    )
+    warnings = list(inventory.warnings)
+    warnings += [Diagnostic(d.line, d.col, f"the recording expects {d.message} to exist already: "
+                            "it cannot replay on its own in a fresh pvbatch", d.code) for d in inventory.needs]
+    return ConvertResult(code=code, parameters=parameters, warnings=warnings, notes=list(inventory.removed),
+                         format="trace", version=inventory.version, version_source=inventory.version_source)
