@@ -91,6 +91,10 @@ def inspect(
         console.print(f"{path}:{d.line}:{d.col}: warning: {d.message}", markup=False)
 
 
+# Each command module adds itself to `app`; they import nothing heavy at module level.
+from .commands import check as _check, run as _run, sweep as _sweep, verify as _verify  # noqa: E402,F401
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point: every ReplayError becomes one line and its exit code; nothing prints a traceback."""
     try:

@@ -1,0 +1,1 @@
+"""`replay check` (registered on replay.cli.app)."""

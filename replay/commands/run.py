@@ -1,0 +1,1 @@
+"""`replay run` (registered on replay.cli.app)."""

@@ -1,0 +1,1 @@
+"""`replay sweep` (registered on replay.cli.app)."""

@@ -1,0 +1,1 @@
+"""`replay verify` (registered on replay.cli.app)."""

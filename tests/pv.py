@@ -1,0 +1,63 @@
+"""Shared test plumbing: run real pvbatch, compare images. No mocks: these call /usr/bin/pvbatch."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+TRACES = FIXTURES / "traces"
+STATES = FIXTURES / "states"
+
+
+def pvbatch_command(mpi: int | None = None) -> list[str]:
+    pvbatch = shutil.which("pvbatch")
+    assert pvbatch, "pvbatch is missing: run .ci/setup (apt-get install paraview python3-paraview)"
+    command = [pvbatch]
+    if mpi:
+        command = ["mpiexec", "--allow-run-as-root", "--oversubscribe", "-n", str(mpi)] + command
+    if not os.environ.get("DISPLAY"):
+        command = ["xvfb-run", "-a"] + command
+    return command
+
+
+def run_pvbatch(script, *args, cwd=None, mpi: int | None = None, timeout: int = 180, check: bool = True):
+    """Run a script under real pvbatch; on failure show what pvbatch said."""
+    proc = subprocess.run(
+        pvbatch_command(mpi) + [str(script), *map(str, args)],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"pvbatch {script} {args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def run_replay(*args, cwd=None, input: str | None = None, timeout: int = 120):
+    """The installed CLI, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "replay", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, input=input, timeout=timeout)
+
+
+def image_difference(a, b) -> tuple[int, int]:
+    """(pixels that differ, largest channel difference) between two images of the same size."""
+    import numpy as np
+    from PIL import Image
+
+    first = np.asarray(Image.open(a).convert("RGB")).astype(int)
+    second = np.asarray(Image.open(b).convert("RGB")).astype(int)
+    assert first.shape == second.shape, f"image sizes differ: {first.shape} vs {second.shape}"
+    delta = np.abs(first - second)
+    return int((delta.max(axis=2) > 0).sum()), int(delta.max())
+
+
+def assert_same_image(a, b, max_pixels: int = 0, max_channel: int = 0) -> None:
+    pixels, channel = image_difference(a, b)
+    assert pixels <= max_pixels or channel <= max_channel, f"{a} and {b} differ: {pixels} pixels, up to {channel}"
+
+
+def assert_different_image(a, b, min_pixels: int = 50) -> None:
+    pixels, channel = image_difference(a, b)
+    assert pixels >= min_pixels, f"{a} and {b} should differ but only {pixels} pixels do"
