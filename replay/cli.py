@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -31,7 +30,7 @@ def _report(result, path: str) -> None:
 
 @app.command()
 def convert(
-    input: Path = typer.Argument(..., help="A trace (.py) or a state (.pvsm); the kind is read from the content."),
+    input: str = typer.Argument(..., help="A trace (.py) or a state (.pvsm); the kind is read from the content."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Where to write; '-' for stdout. "
                                          "Default: <stem>_replay.py beside the input."),
     param: List[str] = typer.Option([], "--param", "-p", help="Also make this property a parameter: "
@@ -57,7 +56,7 @@ def convert(
 
 @app.command()
 def inspect(
-    input: Path = typer.Argument(..., help="A trace (.py) or a state (.pvsm)."),
+    input: str = typer.Argument(..., help="A trace (.py) or a state (.pvsm)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list: name, kind, proxy, property, default, line."),
 ) -> None:
     """List the parameters convert would create, and every property --param could select."""
@@ -111,9 +110,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         _err("replay: interrupted")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - a user must never see a traceback
-        import click
-
-        if isinstance(exc, click.ClickException):
+        # Click's usage errors (typer vendors click in newer releases, so match by shape).
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             sys.exit(exc.exit_code)
         _err(f"replay: internal error: {type(exc).__name__}: {exc}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, ReplayError
 from .files import read_text, same_file, write_atomic
 from .source import detect_kind
 
@@ -37,10 +37,8 @@ def convert_file(path: str, output: str | None, params, *, embed: bool = False, 
     try:
         result = convert_text(text, params, source_name=os.path.basename(path), script_name=script_name,
                               embed=embed, target_version=target_version)
-    except Exception as exc:
-        if hasattr(exc, "at"):
-            exc.at(path)
-        raise
+    except ReplayError as exc:
+        raise exc.at(path, os.path.basename(path))
     if out != "-":
         if os.path.exists(out) and same_file(out, path):
             raise OutputError("refusing to write over the input recording", out)
@@ -54,7 +52,5 @@ def inspect_file(path: str):
     text = read_text(path)
     try:
         return inspect(text, os.path.basename(path))
-    except Exception as exc:
-        if hasattr(exc, "at"):
-            exc.at(path)
-        raise
+    except ReplayError as exc:
+        raise exc.at(path, os.path.basename(path))

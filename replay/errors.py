@@ -14,9 +14,9 @@ class ReplayError(Exception):
         self.line = line
         self.col = col
 
-    def at(self, path: str) -> "ReplayError":
-        """Name the file once it is known: core functions see text, the edges know paths."""
-        if self.path is None or self.path.startswith("<"):
+    def at(self, path: str, shown_as: str | None = None) -> "ReplayError":
+        """Name the file as the user gave it: core functions only saw its text and a display name."""
+        if self.path is None or self.path.startswith("<") or self.path == shown_as:
             self.path = path
         return self
 

@@ -21,6 +21,10 @@ _PY2_HINTS = [
     (re.compile(r"\b(ur)[\"']"), "a ur'' string"),
 ]
 
+_PY2_MESSAGE = "this is a Python 2 trace ({what}); ParaView 5.x runs Python 3, so convert it with 2to3 first"
+_XRANGE = _PY2_HINTS[1][0]
+_XRANGE_DEFINED = re.compile(r"^[ \t]*(def[ \t]+xrange\b|xrange[ \t]*=|from[ \t].*import.*\bxrange\b)", re.M)
+
 # A ParaView trace or hand-edited pvpython script imports paraview in one of these ways.
 _PARAVIEW_IMPORT = re.compile(
     r"^[ \t]*(from[ \t]+paraview(\.simple)?[ \t]+import|import[ \t]+paraview|try:[ \t]*paraview\.simple)", re.M
@@ -43,6 +47,8 @@ def _python2_hint(text: str):
 
 def parse_trace(text: str, name: str = "<trace>") -> cst.Module:
     """Parse a trace; raise ParseError / NotARecording with the file's place."""
+    if not text.strip():
+        raise NotARecording("empty file, not a ParaView recording", name, 1, 1)
     try:
         module = cst.parse_module(text)
     except (cst.ParserSyntaxError, RecursionError, ValueError) as exc:
@@ -53,6 +59,11 @@ def parse_trace(text: str, name: str = "<trace>") -> cst.Module:
         )
     if not _PARAVIEW_IMPORT.search(text):
         raise NotARecording("not a ParaView trace: it never imports paraview.simple", name, 1, 1)
+    # xrange() parses as Python 3 but fails at run time; a script that defines it is fine.
+    m = _XRANGE.search(text)
+    if m and not _XRANGE_DEFINED.search(text):
+        line, col = _pos(text, m.start(1))
+        raise ParseError(_PY2_MESSAGE.format(what="xrange()"), name, line, col)
     return module
 
 
@@ -64,10 +75,7 @@ def _syntax_error(text: str, name: str, exc: Exception) -> ParseError:
         line, col, msg = err.lineno or 1, err.offset or 1, err.msg
         if hint:
             line, col, what = hint
-            return ParseError(
-                f"this is a Python 2 trace ({what}); ParaView 5.x runs Python 3, so convert it with 2to3 first",
-                name, line, col,
-            )
+            return ParseError(_PY2_MESSAGE.format(what=what), name, line, col)
         return ParseError(f"not valid Python: {msg}", name, line, col)
     except (RecursionError, MemoryError, ValueError) as err:
         return ParseError(f"not valid Python: {type(err).__name__}", name, 1, 1)

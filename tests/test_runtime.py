@@ -1,0 +1,105 @@
+"""The helpers every generated script carries, tested on their own (they run in pvbatch's Python)."""
+import os
+
+import pytest
+
+from replay.script import runtime as rt
+
+SPEC = {"source": "t.py", "parameters": [
+    {"name": "FileName", "kind": "file", "proxy": "r", "property": "FileName", "default": ["/d/a.vti"], "line": 3,
+     "type": "str", "nargs": "+"},
+    {"name": "time", "kind": "time", "proxy": None, "property": None, "default": 2.0, "line": 9, "type": "float",
+     "nargs": None},
+    {"name": "Isosurfaces", "kind": "property", "proxy": "c", "property": "Isosurfaces", "default": [1.0],
+     "line": 5, "type": "float", "nargs": "+"},
+    {"name": "c.Visible", "kind": "property", "proxy": "c", "property": "Visible", "default": True, "line": 6,
+     "type": "bool", "nargs": None},
+    {"name": "Count", "kind": "property", "proxy": "c", "property": "Count", "default": 3, "line": 7,
+     "type": "int", "nargs": None},
+    {"name": "ContourBy", "kind": "property", "proxy": "c", "property": "ContourBy", "default": ["POINTS", 1],
+     "line": 8, "type": "auto", "nargs": "+"},
+    {"name": "output-dir", "kind": "output", "proxy": None, "property": None, "default": None, "line": 12,
+     "type": "str", "nargs": None},
+]}
+
+
+@pytest.fixture(autouse=True)
+def fresh_args():
+    rt._REPLAY_ARGS.clear()
+    yield
+    rt._REPLAY_ARGS.clear()
+
+
+def parse(*argv):
+    rt._REPLAY_ARGS.update(rt._replay_parse_args(SPEC, list(argv)))
+
+
+def test_defaults_are_the_recorded_values():
+    parse()
+    assert rt._replay_files("FileName", ["/d/a.vti"]) == ["/d/a.vti"]
+    assert rt._replay_value("Isosurfaces", [1.0]) == [1.0]
+    assert rt._replay_time(2.0) == 2.0
+    assert rt._replay_value("Count", 3) == 3
+
+
+def test_values_keep_their_types():
+    parse("--Isosurfaces", "100", "220", "--c.Visible", "off", "--Count", "7", "--time", "4",
+          "--ContourBy", "CELLS", "2.5")
+    assert rt._replay_value("Isosurfaces", [1.0]) == [100.0, 220.0]
+    assert rt._replay_value("c.Visible", True) is False
+    assert rt._replay_value("Count", 3) == 7
+    assert rt._replay_time(2.0) == 4.0
+    assert rt._replay_value("ContourBy", ["POINTS", 1]) == ["CELLS", 2.5]
+
+
+def test_wrong_type_is_one_line_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        parse("--Count", "1.5")
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "argument --Count: invalid int value: '1.5'" in err
+
+
+def test_help_lists_defaults_and_lines(capsys):
+    with pytest.raises(SystemExit):
+        parse("--help")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--Isosurfaces VALUE [VALUE ...]" in out
+    assert "value of c.Isosurfaces (default: [1.0]; from t.py line 5)" in out
+    assert "(default: 2.0 as recorded; from t.py line 9)" in out
+
+
+def test_glob_expands_naturally_sorted(tmp_path):
+    for i in (10, 2, 1):
+        (tmp_path / f"out_{i}.vtu").write_text("x")
+    parse("--FileName", str(tmp_path / "out_*.vtu"))
+    assert rt._replay_files("FileName", ["/d/a.vti"]) == [str(tmp_path / f"out_{i}.vtu") for i in (1, 2, 10)]
+    assert rt._replay_files("FileName", "/d/a.vti") == [str(tmp_path / f"out_{i}.vtu") for i in (1, 2, 10)]
+
+
+def test_single_file_keeps_the_recorded_shape(tmp_path):
+    parse("--FileName", "/big/run42.vti")
+    assert rt._replay_files("FileName", "/d/a.vti") == "/big/run42.vti"
+    assert rt._replay_files("FileName", ["/d/a.vti"]) == ["/big/run42.vti"]
+
+
+def test_glob_matching_nothing_stops_with_a_message(tmp_path):
+    parse("--FileName", str(tmp_path / "none_*.vtu"))
+    with pytest.raises(SystemExit) as info:
+        rt._replay_files("FileName", ["/d/a.vti"])
+    assert "no file matches" in str(info.value.code)
+
+
+@pytest.mark.parametrize("recorded", ["../../x.png", "/etc/x.png", "C:\\Users\\ana\\x.png", "C:/Users/ana/x.png",
+                                      "..\\..\\x.png"])
+def test_output_dir_keeps_outputs_inside(tmp_path, recorded):
+    parse("--output-dir", str(tmp_path / "out"))
+    assert rt._replay_out(recorded) == os.path.join(str(tmp_path / "out"), "x.png")
+    assert (tmp_path / "out").is_dir()
+
+
+def test_output_without_dir(tmp_path):
+    parse()
+    assert rt._replay_out(str(tmp_path / "x.png")) == str(tmp_path / "x.png")  # the folder exists here
+    assert rt._replay_out("/no/such/folder/x.png") == "x.png"  # recorded elsewhere: working directory
+    assert rt._replay_out("C:\\Users\\ana\\x.png") == "x.png"
