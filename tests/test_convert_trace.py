@@ -246,3 +246,13 @@ def test_replay_script_is_not_converted_again():
     with pytest.raises(NotARecording) as info:
         replay.convert_trace(code)
     assert "replay script" in info.value.message
+
+
+def test_load_state_inside_a_trace_takes_its_files_as_parameters():
+    trace = TRACE + ("LoadState('/home/ana/study.pvsm', LoadStateDataFileOptions='Choose File Names',\n"
+                     "    DataDirectory='/home/ana', wavevtiFileName=['/home/ana/wave.vti'])\n")
+    params = params_by_name(replay.convert_trace(trace))
+    assert params["StateFile"].default == "/home/ana/study.pvsm"
+    assert params["DataDirectory"].default == "/home/ana"
+    assert params["wavevtiFileName"].default == ["/home/ana/wave.vti"]
+    assert params["StateFile"].kind == "file" and params["StateFile"].proxy is None

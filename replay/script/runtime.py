@@ -48,7 +48,7 @@ def _replay_shown(value):
 def _replay_help(param, source):
     where = "%s line %s" % (source, param["line"]) if param.get("line") else source
     what = {"file": "file(s) or a quoted glob for", "property": "value of", "time": "", "output": ""}[param["kind"]]
-    target = "%s.%s" % (param["proxy"], param["property"]) if param.get("property") else ""
+    target = ".".join(part for part in (param.get("proxy"), param.get("property")) if part)
     if param["kind"] == "time":
         text = "data time to replay at; replaces every time the recording sets"
         shown = "as recorded" if param["default"] is None else "%r as recorded" % param["default"]

@@ -156,6 +156,8 @@ class TraceFinder(cst.CSTVisitor):
                      extra={"step": name}))
         elif name == "UpdatePipeline":
             self._update_pipeline(node)
+        elif bare and name == "LoadState":
+            self._load_state(node)
         elif name == "Set" and not bare:
             proxy = dotted(node.func.value)
             if proxy:
@@ -187,6 +189,23 @@ class TraceFinder(cst.CSTVisitor):
             value = node.args[0].value
         if value is not None:
             self.inventory.outputs.append(self._site("output", None, name, value, call=name))
+
+    def _load_state(self, node: cst.Call) -> None:
+        """LoadState('x.pvsm', DataDirectory=..., wavevtiFileName=...): the state and its data are inputs."""
+        for index, arg in enumerate(node.args):
+            if index == 0 and arg.keyword is None:
+                prop = "StateFile"
+            elif arg.keyword is not None and (FILE_PROPERTY.match(arg.keyword.value) or
+                                              arg.keyword.value in ("statefile", "DataDirectory", "data_directory")):
+                prop = "StateFile" if arg.keyword.value == "statefile" else arg.keyword.value
+            else:
+                continue
+            site = self._site("file", None, prop, arg.value)
+            if site.literal:
+                self.inventory.candidates.append(site)
+            else:
+                self._warn(arg.value, f"LoadState {prop} is computed, not recorded: left as it is", "computed-file")
+        self.sources_created += 1
 
     def _update_pipeline(self, node: cst.Call) -> None:
         for index, arg in enumerate(node.args):
