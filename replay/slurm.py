@@ -1,0 +1,400 @@
+"""Sweeps on SLURM: one job-array task per run, results gathered into the local backend's manifest rows.
+
+Pipeline: write (tasks.json + task.py + array.sbatch in <out>/slurm/) -> submit (sbatch) -> wait (squeue) ->
+collect (each task's status file). The sbatch script holds no user value: every task reads its command line from
+tasks.json by SLURM_ARRAY_TASK_ID and runs it without a shell, so a parameter value can never become shell code.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Sequence
+
+from .errors import RunError, SlurmUnavailable, UsageError
+from .files import write_atomic
+
+STATUS_FILE = "replay-status.json"
+JOB_DIR = "slurm"
+
+# sbatch/squeue say these when there is no controller to talk to (down, unconfigured, munge broken).
+_UNREACHABLE = (
+    "unable to contact slurm controller",
+    "could not establish a configuration source",
+    "fetch_config",
+    "socket timed out",
+    "connection refused",
+    "zero bytes were transmitted",
+    "munge",
+    "slurm_load_partitions",
+    "unable to establish",
+)
+
+
+@dataclass(frozen=True)
+class ArrayJob:
+    """The files of one submitted (or dry-run) sweep; `directory` is <out>/slurm."""
+
+    directory: Path
+    script: Path
+    tasks: Path
+    count: int
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The task runner. Real Python, stdlib only, copied verbatim into <out>/slurm/task.py: compute nodes need a python3
+# but not replay. It runs one run's command (no shell), streams its stderr to the SLURM log, and leaves a status
+# file in the run folder that `collect` turns into a manifest row.
+
+def _replay_task(argv):
+    import collections
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    tasks_path, index = argv[1], int(argv[2])
+    with open(tasks_path, encoding="utf-8") as f:
+        task = json.load(f)["tasks"][index]
+    folder = task["folder"]
+    status_name = task["status"]
+    os.makedirs(folder, exist_ok=True)
+    tail = collections.deque(maxlen=20)
+    stopped = []
+    start = time.monotonic()
+    returncode, child = None, None
+
+    def on_term(signum, frame):
+        # SLURM sends SIGTERM at the time limit and on scancel; say so in the status instead of dying silently.
+        stopped.append(signum)
+        if child is not None and child.poll() is None:
+            child.terminate()
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        child = subprocess.Popen(task["command"], cwd=task["cwd"], stderr=subprocess.PIPE, text=True,
+                                 errors="replace")
+    except OSError as exc:
+        returncode = 127
+        tail.append(f"cannot start {task['command'][0]}: {exc.strerror}")
+    if child is not None:
+        for line in child.stderr:
+            sys.stderr.write(line)
+            if line.strip():
+                tail.append(line.rstrip())
+        returncode = child.wait()
+    seconds = round(time.monotonic() - start, 3)
+    outputs = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            rel = os.path.relpath(os.path.join(root, name), folder)
+            if rel != status_name and not rel.startswith(status_name + "."):
+                outputs.append(rel.replace(os.sep, "/"))
+    error = None
+    if stopped:
+        error = "stopped by SLURM (time limit or scancel)"
+    elif returncode != 0:
+        error = f"pvbatch exited with {returncode}" + (f": {tail[-1]}" if tail else "")
+    status = {
+        "key": task["key"],
+        "returncode": returncode,
+        "seconds": seconds,
+        "outputs": outputs,
+        "error": error,
+        "job": os.environ.get("SLURM_ARRAY_JOB_ID"),
+        "task": index,
+        "node": os.environ.get("SLURMD_NODENAME"),
+    }
+    tmp = os.path.join(folder, status_name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(status, f, indent=2)
+    os.replace(tmp, os.path.join(folder, status_name))
+    return 0 if returncode == 0 and not stopped else 1
+
+
+def _task_source() -> str:
+    return (
+        "#!/usr/bin/env python3\n"
+        '"""Written by replay sweep --backend slurm: runs one array task from tasks.json."""\n'
+        + inspect.getsource(_replay_task)
+        + "\n\nif __name__ == '__main__':\n    import sys\n    sys.exit(_replay_task(sys.argv))\n"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# write
+
+def _checked(what: str, value: str) -> str:
+    # #SBATCH lines are read by sbatch, not bash, but a newline would start a new script line.
+    if not value or any(c in value for c in "\n\r\0"):
+        raise UsageError(f"{what} {value!r}: must be one non-empty line")
+    return value
+
+
+def _directive_path(path: Path, pattern: str = "") -> str:
+    text = str(path)
+    if '"' in text or "\n" in text:
+        raise UsageError(f"{text}: the SLURM backend cannot use a folder whose name holds a double quote or newline")
+    # sbatch expands %A/%a in --output: the folder's own % must stay literal (%%), the pattern's must not.
+    return '"' + text.replace("%", "%%") + pattern + '"'
+
+
+def _pvbatch_command(mpi: Optional[int]) -> list[str]:
+    """pvbatch as the local backend runs it, with srun launching the ranks inside the allocation."""
+    try:
+        from .run import pvbatch_command
+    except ImportError:  # TEMP until replay/run.py lands
+        def pvbatch_command(mpi):
+            command = [shutil.which("pvbatch") or "pvbatch"]
+            if mpi:
+                command = ["mpiexec", "-n", str(mpi)] + command
+            if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
+                command = ["xvfb-run", "-a"] + command
+            return command
+
+    command = pvbatch_command(mpi)
+    if mpi:
+        # Swap the local MPI launcher for srun: it knows the allocation (PMIx wire-up, ranks on the job's CPUs).
+        launcher = next((i for i, part in enumerate(command) if Path(part).name in ("mpiexec", "mpirun")), None)
+        pv = next(i for i, part in enumerate(command) if Path(part).name.startswith("pvbatch"))
+        if launcher is not None:
+            command = command[:launcher] + ["srun", "-n", str(mpi)] + command[pv:]
+        else:
+            command = command[:pv] + ["srun", "-n", str(mpi)] + command[pv:]
+    return command
+
+
+def _run_args(run) -> list[str]:
+    try:
+        from .run import script_arguments
+    except ImportError:  # TEMP
+        def script_arguments(params):
+            out = []
+            for k, v in params.items():
+                out.append("--" + k)
+                out.extend(str(x) for x in (v if isinstance(v, list) else [v]))
+            return out
+
+    return script_arguments(run.params)
+
+
+def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, partition: Optional[str] = None,
+                time_limit: Optional[str] = None, sbatch_args: Iterable[str] = (),
+                cwd=None) -> ArrayJob:
+    """Write <out>/slurm/{tasks.json, task.py, array.sbatch}; nothing is submitted."""
+    if not runs:
+        raise UsageError("the sweep has no runs to submit")
+    if mpi is not None and mpi < 1:
+        raise UsageError(f"--mpi {mpi}: must be at least 1")
+    out = Path(out_dir).resolve()
+    job_dir = out / JOB_DIR
+    (job_dir / "logs").mkdir(parents=True, exist_ok=True)
+    script_path = Path(script).resolve()
+    work = str(Path(cwd or os.getcwd()).resolve())
+    base = _pvbatch_command(mpi)
+    tasks = []
+    for run in runs:
+        folder = Path(run.folder)
+        folder = folder if folder.is_absolute() else out / folder
+        tasks.append({
+            "key": run.key,
+            "folder": str(folder.resolve()),
+            "status": STATUS_FILE,
+            "cwd": work,
+            "command": base + [str(script_path), *_run_args(run), "--output-dir", str(folder.resolve())],
+        })
+    tasks_path = job_dir / "tasks.json"
+    write_atomic(tasks_path, json.dumps({"script": str(script_path), "tasks": tasks}, indent=2) + "\n")
+    task_py = job_dir / "task.py"
+    write_atomic(task_py, _task_source())
+
+    directives = [
+        f"--job-name={_checked('job name', 'replay-' + script_path.stem)}",
+        f"--array=0-{len(tasks) - 1}",
+        f"--output={_directive_path(job_dir / 'logs', '/%A_%a.out')}",
+        f"--ntasks={mpi or 1}",
+    ]
+    if mpi:
+        # The ranks of one run share a node, so they share the one virtual X server xvfb-run starts.
+        directives.append("--nodes=1")
+    if partition:
+        directives.append(f"--partition={_checked('--partition', partition)}")
+    if time_limit:
+        directives.append(f"--time={_checked('--time-limit', time_limit)}")
+    for arg in sbatch_args:
+        if not _checked("--sbatch-arg", arg).startswith("-"):
+            raise UsageError(f"--sbatch-arg {arg!r}: give one sbatch option per --sbatch-arg, as --name=value")
+        directives.append(arg)
+    python = shutil.which("python3") or sys.executable
+    lines = ["#!/bin/bash"]
+    lines += [f"#SBATCH {d}" for d in directives]
+    lines += [
+        "# Written by replay sweep --backend slurm. One array task per run: task.py reads the run's command line",
+        "# from tasks.json (entry $SLURM_ARRAY_TASK_ID) and runs it without a shell. Submit again with: sbatch <this file>",
+        "set -eu",
+        "exec " + " ".join(shlex.quote(p) for p in (python, str(task_py), str(tasks_path))) + ' "$SLURM_ARRAY_TASK_ID"',
+    ]
+    sbatch_path = job_dir / "array.sbatch"
+    write_atomic(sbatch_path, "\n".join(lines) + "\n")
+    sbatch_path.chmod(0o755)
+    return ArrayJob(job_dir, sbatch_path, tasks_path, len(tasks))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# submit, wait
+
+def _slurm_tool(name: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        raise SlurmUnavailable(f"{name} not found on PATH: SLURM is not installed here (use --backend local, "
+                               "or run on a SLURM login node)")
+    return path
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
+
+
+def _unreachable(text: str) -> bool:
+    low = text.lower()
+    return any(marker in low for marker in _UNREACHABLE)
+
+
+def submit(job: ArrayJob) -> str:
+    """Submit the array; returns the job id."""
+    sbatch = _slurm_tool("sbatch")
+    try:
+        proc = subprocess.run([sbatch, "--parsable", str(job.script)], capture_output=True, text=True,
+                              cwd=str(job.directory), timeout=120)
+    except subprocess.TimeoutExpired:
+        raise SlurmUnavailable("sbatch did not answer within 120 s: the SLURM controller is not responding")
+    if proc.returncode != 0:
+        message = _last_line(proc.stderr + "\n" + proc.stdout)
+        if _unreachable(proc.stderr):
+            raise SlurmUnavailable(f"cannot reach the SLURM controller: {message}")
+        raise RunError(f"sbatch refused the job: {message}", path=str(job.script))
+    job_id = proc.stdout.strip().split(";")[0]
+    if not job_id.isdigit():
+        raise RunError(f"sbatch gave no job id: {_last_line(proc.stdout + proc.stderr)}", path=str(job.script))
+    return job_id
+
+
+def _pending(job_id: str) -> Optional[int]:
+    """How many of the job's tasks SLURM still lists (pending, running, completing); None if squeue failed."""
+    proc = subprocess.run([_slurm_tool("squeue"), "-h", "-r", "-j", job_id, "-o", "%i %T"], capture_output=True,
+                          text=True, timeout=60)
+    if proc.returncode != 0:
+        if "invalid job id" in proc.stderr.lower():
+            return 0  # finished long enough ago that the controller forgot it
+        return None
+    return len([line for line in proc.stdout.splitlines() if line.strip()])
+
+
+def wait(job_id: str, *, poll: float = 1.0, on_progress: Optional[Callable[[int], None]] = None) -> None:
+    """Block until no task of the job is queued or running; Ctrl-C cancels the job."""
+    failures = 0
+    try:
+        while True:
+            left = _pending(job_id)
+            if left is None:
+                failures += 1
+                if failures >= 10:
+                    raise SlurmUnavailable(f"squeue cannot reach the SLURM controller while waiting for job {job_id}")
+            else:
+                failures = 0
+                if on_progress:
+                    on_progress(left)
+                if left == 0:
+                    return
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        scancel = shutil.which("scancel")
+        if scancel:
+            subprocess.run([scancel, job_id], capture_output=True, timeout=60)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# collect
+
+def _slurm_state(job_id: Optional[str], index: int) -> Optional[str]:
+    """SLURM's word for a task that left no status (TIMEOUT, CANCELLED, FAILED...), while it still remembers."""
+    scontrol = shutil.which("scontrol")
+    if not (scontrol and job_id):
+        return None
+    proc = subprocess.run([scontrol, "-o", "show", "job", f"{job_id}_{index}"], capture_output=True, text=True,
+                          timeout=60)
+    for field in proc.stdout.split():
+        if field.startswith("JobState="):
+            return field.split("=", 1)[1]
+    return None
+
+
+def collect(job: ArrayJob, runs: Sequence, job_id: Optional[str] = None) -> list[dict]:
+    """One manifest row per run, in run order, from the status files the tasks left."""
+    tasks = json.loads(job.tasks.read_text(encoding="utf-8"))["tasks"]
+    rows = []
+    for index, (run, task) in enumerate(zip(runs, tasks)):
+        folder = Path(task["folder"])
+        try:
+            status = json.loads((folder / STATUS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            state = _slurm_state(job_id, index)
+            log = job.directory / "logs" / f"{job_id}_{index}.out"
+            status = {"returncode": None, "seconds": None, "outputs": [],
+                      "error": f"array task {index} left no status (SLURM state {state or 'unknown'}); see {log}"}
+        rows.append(_row(run, folder, status))
+    return rows
+
+
+def _row(run, folder: Path, status: dict) -> dict:
+    try:
+        from .sweep import manifest_row
+    except ImportError:  # TEMP
+        def manifest_row(run, folder, **kw):
+            return {"key": run.key, "params": run.params, "folder": str(folder), **kw}
+
+    return manifest_row(run, folder=folder, returncode=status.get("returncode"), seconds=status.get("seconds"),
+                        outputs=status.get("outputs") or [], error=status.get("error"))
+
+
+def _clear_statuses(job: ArrayJob) -> None:
+    # A status left by an earlier sweep into the same folder must not pass for this job's result.
+    for task in json.loads(job.tasks.read_text(encoding="utf-8"))["tasks"]:
+        try:
+            os.unlink(os.path.join(task["folder"], STATUS_FILE))
+        except FileNotFoundError:
+            pass
+
+
+def run_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, partition: Optional[str] = None,
+              time_limit: Optional[str] = None, sbatch_args: Iterable[str] = (), dry_run: bool = False,
+              poll: float = 1.0, on_submit: Optional[Callable[[ArrayJob, Optional[str]], None]] = None,
+              on_progress: Optional[Callable[[int], None]] = None) -> list[dict]:
+    """Run every run as one task of a SLURM job array and return manifest rows shaped like the local backend's.
+
+    With dry_run, only write the array script (on_submit gets it with no job id) and return [].
+    """
+    job = write_array(script, runs, out_dir, mpi=mpi, partition=partition, time_limit=time_limit,
+                      sbatch_args=sbatch_args)
+    if dry_run:
+        if on_submit:
+            on_submit(job, None)
+        return []
+    _clear_statuses(job)
+    job_id = submit(job)
+    if on_submit:
+        on_submit(job, job_id)
+    wait(job_id, poll=poll, on_progress=on_progress)
+    return collect(job, runs, job_id)
