@@ -40,15 +40,30 @@ def inspect_trace(text: str, source_name: str = "<trace>"):
 
 def convert_trace(text: str, params=(), *, source_name: str = "trace.py", script_name: str | None = None) -> ConvertResult:
     """Convert a trace's text. Returns the script's code, its parameters, and what it changed."""
+    return _convert(text, lambda inventory: select(inventory, list(params)), source_name, script_name,
+                    command_line(source_name, params))
+
+
+def batch_only(text: str, source_name: str = "trace.py") -> ConvertResult:
+    """The recording as it is, for `replay verify`: only what cannot run in batch taken out and the
+    outputs redirected by --output-dir. No other parameter, so nothing can stand between the
+    recorded literals and what runs."""
+    def outputs_only(inventory):
+        return [p for p in all_parameters(inventory) if p.kind == "output"]
+
+    return _convert(text, outputs_only, source_name, None, f"replay verify {shlex.quote(source_name)}")
+
+
+def _convert(text: str, choose, source_name: str, script_name: str | None, command: str) -> ConvertResult:
     original = text
     text, module, inventory, wrapper = _analyse(text, source_name)
-    parameters = select(inventory, list(params))
+    parameters = choose(inventory)
     body = rewrite(wrapper, parameters, inventory).code
     recorded = f"ParaView {inventory.version} trace" if inventory.version else "ParaView trace"
     code = emit.assemble(
         source_name=source_name,
         script_name=script_name or default_script_name(source_name),
-        command=command_line(source_name, params),
+        command=command,
         source_text=original,
         params=parameters,
         body=body,
