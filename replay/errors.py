@@ -58,6 +58,12 @@ class UnknownParameter(UsageError):
     """A --param name matches nothing in the recording."""
 
 
+class DataMissing(InputError):
+    """The recording reads data that is not at its recorded paths here, so it cannot run as recorded."""
+
+    exit_code = 2
+
+
 class RunError(ReplayError):
     """pvbatch is missing or failed."""
 
