@@ -1,1 +1,61 @@
 """`replay verify` (registered on replay.cli.app)."""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from ..cli import app
+
+
+@app.command()
+def verify(
+    recording: str = typer.Argument(..., help="The recording: a trace (.py) or a state (.pvsm)."),
+    script: Optional[str] = typer.Option(None, "--script", "-s", help="Check this existing replay script "
+                                         "instead of converting the recording now."),
+    tolerance: float = typer.Option(0.0, "--tolerance", "-t", min=0.0, help="Allowed difference, as a fraction "
+                                    "(0 = exact): an image pixel differs when a channel differs by more than "
+                                    "T x 255; data values match when |a - b| <= T x max(1, |a|, |b|)."),
+    keep: bool = typer.Option(False, "--keep", help="Keep both output folders and write a difference image "
+                              "for each image that differs."),
+    pvbatch: Optional[str] = typer.Option(None, "--pvbatch", help="The pvbatch to run (default: on PATH)."),
+) -> None:
+    """Run the recording as it is and the replay with its defaults under pvbatch; compare every output.
+
+    Exit 0 when every output matches, 1 when any differs or is missing, 2 when the recording's data
+    is not at its recorded paths.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..verify import verify as run_verify
+
+    result = run_verify(recording, script=script, tolerance=tolerance, keep=keep, pvbatch=pvbatch)
+    console = Console(highlight=False)
+    for note in result.notes:
+        console.print(f"{recording}: note: {note}", markup=False)
+    what = f"{recording} vs {script or 'its replay (converted now)'}"
+    table = Table(title=what, title_justify="left")
+    for column in ("output", "kind", "result", "difference"):
+        table.add_column(column, overflow="fold")
+    for c in result.comparisons:
+        table.add_row(c.name, c.kind, "[green]same[/]" if c.same else "[red]differs[/]", c.detail)
+    if result.comparisons:
+        console.print(table)
+    if result.problem:
+        console.print(f"[red]{result.problem}[/]")
+    bad = len(result.differing)
+    if result.ok:
+        console.print(f"[green]all {len(result.comparisons)} outputs match[/] (tolerance {tolerance:g})")
+    elif result.comparisons:
+        console.print(f"[red]{bad} of {len(result.comparisons)} outputs differ[/] (tolerance {tolerance:g})")
+    if result.kept:
+        console.print(f"kept: recording outputs in {result.recording_side.output_dir}, "
+                      f"replay outputs in {result.replay_side.output_dir}, logs in {result.kept}", markup=False)
+        if result.diff_dir:
+            console.print(f"difference images (differing pixels in red) in {result.diff_dir}", markup=False)
+    sys.stdout.flush()
+    # sys.exit, not typer.Exit: cli.main runs the app with standalone_mode=False, where click turns
+    # typer.Exit into a return value that main() does not pass on.
+    sys.exit(result.exit_code)
