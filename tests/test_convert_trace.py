@@ -167,10 +167,11 @@ def test_set_calls_become_assignments():
 
 
 def test_goto_and_update_pipeline_follow_time():
-    trace = TRACE.replace("animationScene1.AnimationTime = 2.0", "animationScene1.GoToLast()\n"
+    trace = TRACE.replace("animationScene1.AnimationTime = 2.0", "animationScene1.GoToLast()\nanimationScene1.Play()\n"
                           "wavevti.UpdatePipeline(time=3.0)\nUpdatePipeline(time=1.5, proxy=wavevti)")
     code = replay.convert_trace(trace).code
     assert "_replay_goto(animationScene1, 'GoToLast')" in code
+    assert "_replay_goto(animationScene1, 'Play')" in code
     assert "wavevti.UpdatePipeline(time=_replay_time(3.0))" in code
     assert "UpdatePipeline(time=_replay_time(1.5), proxy=wavevti)" in code
 

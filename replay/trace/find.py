@@ -37,7 +37,9 @@ GUI_ONLY_CALLS = {
 }
 GUI_ONLY_COMMENT = "only when running from the GUI"
 
-TIME_STEPS = {"GoToFirst", "GoToLast", "GoToNext", "GoToPrevious"}
+# Play() ends on the last time step after rendering every one: in batch that is slow but the
+# same end state, so --time replaces it like the GoTo* steps.
+TIME_STEPS = {"GoToFirst", "GoToLast", "GoToNext", "GoToPrevious", "Play"}
 
 # Calls that return an existing object rather than create a pipeline source.
 _NOT_A_SOURCE = re.compile(
@@ -154,6 +156,8 @@ class TraceFinder(cst.CSTVisitor):
             self.inventory.candidates.append(
                 Site("time", dotted(node.func.value), name, None, line, col, node=node, literal=False,
                      extra={"step": name}))
+            if name == "Play":
+                self._warn(node, "Play() renders every time step in batch; pass --time T to render one", "play")
         elif name == "UpdatePipeline":
             self._update_pipeline(node)
         elif bare and name == "LoadState":
