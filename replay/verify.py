@@ -120,11 +120,34 @@ def recording_script(text: str, source_name: str, state_path: str | None = None)
     return batch_only(text, source_name).code
 
 
+# A state records no outputs: what it shows is its render views, so the recording side loads it as
+# it is and saves each render view at its recorded size, named as the converted state script names them.
+_STATE_SCRIPT = """\
+# replay verify: the state {name} as recorded; one screenshot per render view into --output-dir.
+import argparse
+import os
+import re
+
+from paraview import servermanager
+from paraview.simple import LoadState, SaveScreenshot
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--output-dir", required=True)
+folder = parser.parse_args().__dict__["output_dir"]
+os.makedirs(folder, exist_ok=True)
+LoadState({path!r})
+views = servermanager.ProxyManager().GetProxiesInGroup("views")
+for (name, _), view in sorted(views.items()):
+    if view.GetXMLName() in ("RenderView", "OrthographicSliceView") and view.GetProperty("ViewSize"):
+        size = [int(v) for v in view.ViewSize]
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.-") or "view"
+        SaveScreenshot(os.path.join(folder, base + ".png"), view, ImageResolution=size)
+"""
+
+
 def state_screenshots_script(state_path: str) -> str:
     """Load the state as it is and save every render view at its recorded size: what the state shows."""
-    from .state import verify_views
-
-    return verify_views.recording_script(state_path)
+    return _STATE_SCRIPT.format(name=os.path.basename(state_path), path=state_path)
 
 
 def replay_script(text: str, source_name: str) -> str:
@@ -329,8 +352,7 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
     text, path, name = _read_recording(recording)
     cwd = os.getcwd()
     try:
-        missing = missing_inputs(text, name, os.path.dirname(os.path.abspath(path)) if path and _is_state(text)
-                                 else cwd)
+        missing = missing_inputs(text, name, cwd)
     except ReplayError as exc:
         raise exc.at(path or name, name)
     if missing:
@@ -376,12 +398,6 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _is_state(text: str) -> bool:
-    from .source import detect_kind
-
-    return detect_kind(text) == "state"
 
 
 def _pvbatch_path(explicit: str | None) -> str | None:
