@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -141,6 +142,16 @@ def _checked(what: str, value: str) -> str:
     return value
 
 
+# sbatch --time: minutes, minutes:seconds, hours:minutes:seconds, days-hours[:minutes[:seconds]], or unlimited.
+_TIME_LIMIT = re.compile(r"(\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}|unlimited|infinite)", re.IGNORECASE)
+
+
+def _time_limit(value: str) -> str:
+    if not _TIME_LIMIT.fullmatch(value.strip()):
+        raise UsageError(f"--time-limit {value!r}: use minutes, MM:SS, HH:MM:SS or D-HH[:MM[:SS]] (as sbatch --time)")
+    return value.strip()
+
+
 def _directive_path(path: Path, pattern: str = "") -> str:
     text = str(path)
     if '"' in text or "\n" in text:
@@ -230,7 +241,7 @@ def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, p
     if partition:
         directives.append(f"--partition={_checked('--partition', partition)}")
     if time_limit:
-        directives.append(f"--time={_checked('--time-limit', time_limit)}")
+        directives.append(f"--time={_time_limit(time_limit)}")
     for arg in sbatch_args:
         if not _checked("--sbatch-arg", arg).startswith("-"):
             raise UsageError(f"--sbatch-arg {arg!r}: give one sbatch option per --sbatch-arg, as --name=value")
@@ -303,7 +314,7 @@ def _pending(job_id: str) -> Optional[int]:
 
 def wait(job_id: str, *, poll: float = 1.0, on_progress: Optional[Callable[[int], None]] = None) -> None:
     """Block until no task of the job is queued or running; Ctrl-C cancels the job."""
-    failures = 0
+    failures, last = 0, None
     try:
         while True:
             left = _pending(job_id)
@@ -313,8 +324,9 @@ def wait(job_id: str, *, poll: float = 1.0, on_progress: Optional[Callable[[int]
                     raise SlurmUnavailable(f"squeue cannot reach the SLURM controller while waiting for job {job_id}")
             else:
                 failures = 0
-                if on_progress:
+                if on_progress and left != last:
                     on_progress(left)
+                last = left
                 if left == 0:
                     return
             time.sleep(poll)
