@@ -1,1 +1,171 @@
-"""`replay check` (registered on replay.cli.app)."""
+"""`replay check` (the lint) and `replay sync` (the replay-convert pre-commit hook), on replay.cli.app.
+
+This is the file edge: it reads recordings and their `<stem>_replay.py`, and only `sync` writes.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import List
+
+import typer
+
+from ..cli import app
+
+
+def _read(path: str):
+    """(text, None) or (None, ReplayError)."""
+    from ..errors import ReplayError
+    from ..files import read_text
+
+    try:
+        return read_text(path), None
+    except ReplayError as exc:
+        return None, exc
+
+
+def _problem(path, exc):
+    from ..check import Problem
+
+    return Problem(path, exc.line or 1, exc.col or 1, "RP000", exc.message)
+
+
+def _check_script(script_path: str, script_text: str, recording_path: str | None = None,
+                  recording_text: str | None = None):
+    """RP005 for one replay script, or None."""
+    from ..check import Problem, header_options, staleness
+
+    options = header_options(script_text)
+    if options is None:
+        return Problem(script_path, 1, 1, "RP005", "a replay script whose first line does not say how it "
+                       "was generated: convert its recording again")
+    if recording_text is None:
+        recording_path = os.path.join(os.path.dirname(script_path), options.source)
+        recording_text, error = _read(recording_path)
+        if error is not None:
+            return Problem(script_path, 1, 1, "RP005", f"its recording {options.source} cannot be read beside "
+                           f"it ({error.message})")
+    why = staleness(script_text, recording_text, os.path.basename(recording_path), os.path.basename(script_path))
+    return Problem(script_path, 1, 1, "RP005", why) if why else None
+
+
+def check_paths(paths, skip_other: bool = False):
+    """Every Problem in these files, in a stable order."""
+    from ..check import Problem, is_replay_script, lint, looks_like_recording, paired_name
+    from ..errors import ReplayError
+
+    problems, scripts_seen = [], set()
+    for path in paths:
+        text, error = _read(path)
+        if error is not None:
+            if not skip_other:
+                problems.append(_problem(path, error))
+            continue
+        if is_replay_script(text):
+            key = os.path.realpath(path)
+            if key not in scripts_seen:
+                scripts_seen.add(key)
+                found = _check_script(path, text)
+                problems += [found] if found else []
+            continue
+        if skip_other and not looks_like_recording(text):
+            continue
+        script_path = os.path.join(os.path.dirname(path), paired_name(os.path.basename(path)))
+        script_text = None
+        if os.path.exists(script_path):
+            script_text, _ = _read(script_path)
+        try:
+            found = lint(text, os.path.basename(path), os.path.basename(script_path), script_text)
+        except ReplayError as exc:
+            problems.append(_problem(path, exc))
+            continue
+        lines = text.splitlines()
+        from ..check import suppressed
+
+        problems += [Problem(path, d.line, d.col, d.code, d.message) for d in found
+                     if not suppressed(lines, d.line, d.code)]
+        if script_text is not None and os.path.realpath(script_path) not in scripts_seen:
+            scripts_seen.add(os.path.realpath(script_path))
+            stale = _check_script(script_path, script_text, path, text)
+            problems += [stale] if stale else []
+    unique = {p.key: p for p in problems}
+    return sorted(unique.values(), key=lambda p: (p.path, p.line, p.col, p.code))
+
+
+@app.command()
+def check(
+    files: List[str] = typer.Argument(..., help="Recordings (traces, .pvsm states) and replay scripts."),
+    select: List[str] = typer.Option([], "--select", help="Only these codes or prefixes (RP001,RP00; ALL). "
+                                     "Comma separated, repeatable."),
+    ignore: List[str] = typer.Option([], "--ignore", help="Not these codes or prefixes. Comma separated, repeatable."),
+    skip_other: bool = typer.Option(False, "--skip-other", help="Silently skip files that are not ParaView "
+                                    "recordings (what the pre-commit hook does)."),
+) -> None:
+    """Lint recordings for batch replay: `path:line:col: CODE message` per problem; exit 1 if any."""
+    from ..check import parse_codes, selected
+
+    chosen, dropped = parse_codes(select), parse_codes(ignore)
+    problems = [p for p in check_paths(files, skip_other) if selected(p.code, chosen, dropped)]
+    if problems:
+        sys.stdout.write("".join(p.format() + "\n" for p in problems))
+        sys.stdout.flush()
+        sys.stderr.write(f"Found {len(problems)} problem{'s' if len(problems) != 1 else ''}.\n")
+        # sys.exit, not typer.Exit: cli.main runs click with standalone_mode=False, which swallows Exit codes.
+        sys.exit(1)
+
+
+def sync_paths(paths):
+    """Write or refresh `<stem>_replay.py` beside each recording. Returns (changed paths, error lines)."""
+    from ..check import Options, header_options, is_replay_script, looks_like_recording, paired_name, regenerate
+    from ..errors import ReplayError
+    from ..files import read_bytes, same_file, write_atomic
+
+    changed, errors = [], []
+    for path in paths:
+        text, error = _read(path)
+        if error is not None or is_replay_script(text) or not looks_like_recording(text):
+            continue  # a hook sees every .py file: only recordings are its business
+        name = os.path.basename(path)
+        script_path = os.path.join(os.path.dirname(path), paired_name(name))
+        old = None
+        if os.path.exists(script_path):
+            if same_file(script_path, path):
+                continue
+            try:
+                old = read_bytes(script_path)
+            except ReplayError as exc:
+                errors.append(str(exc))
+                continue
+        options = None
+        if old is not None:
+            options = header_options(old.decode("utf-8", "replace"))
+        options = options or Options(source=name)
+        try:
+            code = regenerate(text, name, os.path.basename(script_path), options)
+        except ReplayError as exc:
+            errors.append(str(exc.at(path, name)))
+            continue
+        if old == code.encode("utf-8", "surrogatepass"):
+            continue
+        try:
+            write_atomic(script_path, code)
+        except ReplayError as exc:
+            errors.append(str(exc))
+            continue
+        changed.append(script_path)
+    return changed, errors
+
+
+@app.command()
+def sync(
+    files: List[str] = typer.Argument(..., help="Recordings; other files (and replay scripts) are skipped."),
+) -> None:
+    """Write or refresh <stem>_replay.py beside each recording, keeping the --param options of an existing
+    one. Exit 1 when a file was written or a recording could not be converted (pre-commit's convention)."""
+    changed, errors = sync_paths(files)
+    for line in errors:
+        sys.stderr.write(line + "\n")
+    for path in changed:
+        sys.stderr.write(f"replay: wrote {path}\n")
+    if changed or errors:
+        sys.exit(1)

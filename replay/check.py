@@ -1,0 +1,284 @@
+"""Lint rules for `replay check`: recording text (and its paired replay script's text) in, diagnostics out.
+
+The rules reuse the converter's own analysis (read -> find), so `check` and `convert` never disagree
+about what a recording sets, removes or needs. File access stays in replay/commands/check.py.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from .errors import ReplayError, UsageError
+from .model import Diagnostic
+
+# code -> one-line summary; the README documents each with an example.
+CODES = {
+    "RP000": "unreadable or unparseable input (not valid Python/XML, Python 2, not a ParaView recording)",
+    "RP001": "Connect/ReverseConnect/Disconnect/Interact/ResetSession present",
+    "RP002": "GUI-only widget call",
+    "RP003": "depends on objects that existed before recording (FindSource, GetActiveSource)",
+    "RP004": "absolute input path not parameterized in the paired replay script",
+    "RP005": "replay script stale against its recording",
+    "RP006": "time set but not made a parameter",
+}
+
+SESSION = {"Connect", "ReverseConnect", "Disconnect", "Interact", "ResetSession"}
+SCRIPT_SUFFIX = "_replay.py"
+GENERATED_MARK = "# replay: generated"
+
+_NOQA = re.compile(r"#\s*replay:\s*noqa(?::?\s*(?P<codes>[A-Z]+\d*(?:[\s,]+[A-Z]+\d*)*))?", re.I)
+_SPEC = re.compile(r"^_REPLAY_SPEC = _replay_json\.loads\(r'''(.*?)'''\)", re.S | re.M)
+_HEADER = re.compile(r"^# replay: generated from (?P<source>.+?) \(.*\) by: (?P<command>.+?)\r?$")
+_ABSOLUTE = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\)")
+
+
+@dataclass
+class Problem:
+    """A diagnostic with its code, at a place in one file."""
+
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
+
+    @property
+    def key(self):
+        return (self.path, self.line, self.col, self.code, self.message)
+
+
+@dataclass
+class Options:
+    """What the `replay convert` words in a replay script's first line asked for."""
+
+    source: str
+    params: list = field(default_factory=list)
+    embed: bool = False
+    target_version: str | None = None
+
+
+# -- selection -------------------------------------------------------------------------------
+
+def parse_codes(values) -> list[str]:
+    """--select/--ignore values: comma separated and repeatable; each a prefix of a known code (or ALL)."""
+    codes = []
+    for value in values or ():
+        for part in value.split(","):
+            part = part.strip().upper()
+            if not part:
+                continue
+            if part != "ALL" and not any(code.startswith(part) for code in CODES):
+                raise UsageError(f"unknown rule selector {part!r}: codes are {', '.join(CODES)}")
+            codes.append("" if part == "ALL" else part)
+    return codes
+
+
+def selected(code: str, select: list[str], ignore: list[str]) -> bool:
+    """Like ruff: the longest matching prefix wins; ties go to --ignore."""
+    chosen = max((len(p) for p in select if code.startswith(p)), default=-1) if select else 0
+    dropped = max((len(p) for p in ignore if code.startswith(p)), default=-1)
+    return chosen >= 0 and chosen > dropped
+
+
+def suppressed(text_lines: list[str], line: int, code: str) -> bool:
+    """`# replay: noqa` (every code) or `# replay: noqa RP001, RP002` on the diagnostic's line."""
+    if not 0 < line <= len(text_lines):
+        return False
+    m = _NOQA.search(text_lines[line - 1])
+    if not m:
+        return False
+    codes = m.group("codes")
+    if not codes:
+        return True
+    return any(code.startswith(c.upper()) for c in re.split(r"[\s,]+", codes) if c)
+
+
+# -- replay scripts --------------------------------------------------------------------------
+
+def is_replay_script(text: str) -> bool:
+    return GENERATED_MARK in text[:4000]
+
+
+def header_options(script_text: str) -> Options | None:
+    """The recording's name and the convert options, from line 1 of a generated script."""
+    first = script_text.split("\n", 1)[0]
+    m = _HEADER.match(first)
+    if not m:
+        return None
+    try:
+        words = shlex.split(m.group("command"))
+    except ValueError:
+        return None
+    if words[:2] != ["replay", "convert"] or len(words) < 3:
+        return None
+    options = Options(source=m.group("source"))
+    rest = iter(words[2:])
+    for word in rest:
+        if word in ("--param", "-p"):
+            options.params.append(next(rest, ""))
+        elif word.startswith("--param="):
+            options.params.append(word.split("=", 1)[1])
+        elif word == "--embed":
+            options.embed = True
+        elif word == "--target-version":
+            options.target_version = next(rest, None)
+        elif word.startswith("--target-version="):
+            options.target_version = word.split("=", 1)[1]
+    return options
+
+
+def script_spec(script_text: str) -> list[dict] | None:
+    """The parameter spec a generated script carries (file parameters, time...), or None."""
+    m = _SPEC.search(script_text)
+    if not m:
+        return None
+    try:
+        return json.loads(m.group(1)).get("parameters", [])
+    except (ValueError, AttributeError):
+        return None
+
+
+def regenerate(recording_text: str, source_name: str, script_name: str, options: Options) -> str:
+    from .convert import convert_text
+
+    return convert_text(recording_text, list(options.params), source_name=source_name, script_name=script_name,
+                        embed=options.embed, target_version=options.target_version).code
+
+
+def staleness(script_text: str, recording_text: str, source_name: str, script_name: str) -> str | None:
+    """Why the script is stale against the recording, or None when regenerating gives the same bytes."""
+    options = header_options(script_text) or Options(source=source_name)
+    try:
+        fresh = regenerate(recording_text, source_name, script_name, options)
+    except ReplayError as exc:
+        return f"cannot be regenerated from {source_name}: {exc.message}"
+    if fresh == script_text:
+        return None
+    return f"stale against its recording {source_name}: run `{command_for(source_name, options)}`"
+
+
+def command_for(source_name: str, options: Options) -> str:
+    words = ["replay", "convert", source_name]
+    for name in options.params:
+        words += ["--param", name]
+    if options.embed:
+        words.append("--embed")
+    return " ".join(shlex.quote(w) for w in words)
+
+
+# -- recordings --------------------------------------------------------------------------------
+
+def _absolute(value) -> bool:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return any(isinstance(v, str) and _ABSOLUTE.match(v) for v in values)
+
+
+def _analyse_trace(text: str, name: str):
+    """The converter's read + find, plus the places that set the time to a computed value."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper
+
+    from .trace.find import TraceFinder, time_property
+    from .trace.literals import NOT_LITERAL, literal
+    from .trace.read import parse_trace
+
+    class Finder(TraceFinder):
+        def __init__(self):
+            super().__init__()
+            self.computed_time: list[tuple[int, int, str]] = []
+
+        def _property(self, proxy, prop, value_node):
+            constructor = self.constructors.get(proxy.split(".")[0])
+            if time_property(proxy, prop, constructor) and literal(value_node) is NOT_LITERAL:
+                self.computed_time.append((*self._at(value_node), f"{proxy}.{prop}"))
+            super()._property(proxy, prop, value_node)
+
+        def _update_pipeline(self, node):
+            for index, arg in enumerate(node.args):
+                if (arg.keyword is not None and arg.keyword.value == "time") or (index == 0 and arg.keyword is None):
+                    if literal(arg.value) is NOT_LITERAL:
+                        self.computed_time.append((*self._at(arg.value), "UpdatePipeline(time=...)"))
+                    break
+            super()._update_pipeline(node)
+
+    module = parse_trace(text, name)
+    finder = Finder()
+    MetadataWrapper(module, unsafe_skip_copy=True).visit(finder)
+    return finder.inventory, finder.computed_time
+
+
+def _analyse_state(text: str, name: str):
+    from . import inspect
+
+    _, inventory = inspect(text, name)
+    return inventory, []
+
+
+def lint(text: str, source_name: str, paired_name: str, paired_text: str | None) -> list[Diagnostic]:
+    """RP001-RP004 and RP006 for one recording; `paired_text` is its `<stem>_replay.py`, if there is one.
+
+    Raises the reader's ReplayError (ParseError, NotARecording...) for input that is not a recording.
+    """
+    from .source import detect_kind
+
+    if detect_kind(text) == "state":
+        inventory, computed_time = _analyse_state(text, source_name)
+    else:
+        inventory, computed_time = _analyse_trace(text, source_name)
+    found: list[Diagnostic] = []
+    for d in inventory.removed:
+        if d.code in SESSION:
+            found.append(Diagnostic(d.line, d.col, f"{d.code}() cannot run in batch: "
+                                    f"{d.message.split(': ', 1)[-1]}", "RP001"))
+        else:
+            found.append(Diagnostic(d.line, d.col, f"{d.code}() is a GUI-only call: "
+                                    f"{d.message.split(': ', 1)[-1]}", "RP002"))
+    for d in inventory.needs:
+        found.append(Diagnostic(d.line, d.col, f"{d.message} expects an object that existed before the "
+                                "recording started: it cannot replay in a fresh pvbatch", "RP003"))
+
+    spec = script_spec(paired_text) if paired_text is not None else None
+    if paired_text is None:
+        why = f"there is no {paired_name} (run `replay convert {shlex.quote(source_name)}`)"
+    elif spec is None:
+        why = f"{paired_name} has no parameter spec"
+    else:
+        why = f"{paired_name} has no parameter for it (run `replay convert {shlex.quote(source_name)}`)"
+    files = {(p.get("proxy"), p.get("property")) for p in spec or () if p.get("kind") == "file"}
+    has_time = any(p.get("kind") == "time" for p in spec or ())
+    for site in inventory.candidates:
+        if site.kind == "file" and site.literal and _absolute(site.value) and (site.proxy, site.property) not in files:
+            shown = site.value if isinstance(site.value, str) else site.value[0]
+            found.append(Diagnostic(site.line, site.col, f"absolute input path {shown!r} ({site.key}) is not a "
+                                    f"parameter: {why}", "RP004"))
+    time_sites = [s for s in inventory.candidates if s.kind == "time"]
+    if time_sites and not has_time:
+        site = time_sites[0]
+        why_time = why if paired_text is None or spec is None else f"{paired_name} has no --time parameter"
+        found.append(Diagnostic(site.line, site.col, f"the time is set ({site.key}) but not a parameter: {why_time}",
+                                "RP006"))
+    for line, col, what in computed_time:
+        found.append(Diagnostic(line, col, f"the time is computed ({what}), not recorded: --time cannot replace "
+                                "it; set a literal time or make it read a parameter", "RP006"))
+    return found
+
+
+def paired_name(recording_name: str) -> str:
+    from .trace.convert import default_script_name
+
+    return default_script_name(recording_name)
+
+
+def looks_like_recording(text: str) -> bool:
+    """Cheap test before any parser: XML (a state) or Python that imports paraview, not a generated script."""
+    from .source import detect_kind
+    from .trace.read import _PARAVIEW_IMPORT
+
+    if detect_kind(text) == "state":
+        return True
+    return not is_replay_script(text) and bool(_PARAVIEW_IMPORT.search(text))
