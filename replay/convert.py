@@ -17,12 +17,13 @@ def default_output(path: str) -> str:
 
 
 def convert_text(text: str, params, *, source_name: str, script_name: str, embed: bool = False,
-                 target_version: str | None = None):
+                 target_version: str | None = None, state_path: str | None = None):
     kind = detect_kind(text)
     if kind == "state":
         from .state.convert import convert_state
 
-        return convert_state(text, params, source_name=source_name, script_name=script_name, embed=embed)
+        return convert_state(text, params, source_name=source_name, script_name=script_name, embed=embed,
+                             state_path=state_path)
     from .trace.convert import convert_trace
 
     options = {"target_version": target_version} if target_version else {}
@@ -34,9 +35,12 @@ def convert_file(path: str, output: str | None, params, *, embed: bool = False, 
     text = read_text(path)
     out = output or default_output(path)
     script_name = "SCRIPT.py" if out == "-" else os.path.basename(out)
+    # A state's script finds the state relative to itself (stdout: relative to the working directory).
+    script_dir = os.path.dirname(os.path.abspath(out)) if out != "-" else os.getcwd()
+    state_path = os.path.relpath(os.path.abspath(path), script_dir)
     try:
         result = convert_text(text, params, source_name=os.path.basename(path), script_name=script_name,
-                              embed=embed, target_version=target_version)
+                              embed=embed, target_version=target_version, state_path=state_path)
     except ReplayError as exc:
         raise exc.at(path, os.path.basename(path))
     if out != "-":

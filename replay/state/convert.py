@@ -1,0 +1,62 @@
+"""The state pipeline end to end: read -> find -> select -> emit."""
+from __future__ import annotations
+
+import shlex
+
+from ..model import ConvertResult
+from ..script import emit as script_emit
+from ..select import all_parameters, select
+from . import emit
+from .find import find
+from .read import parse_state
+
+
+def _analyse(text: str, source_name: str):
+    root, state = parse_state(text, source_name)
+    return find(root, state)
+
+
+def inspect_state(text: str, source_name: str = "<state>"):
+    """Every parameter convert could create from the state, and the Inventory behind them."""
+    inventory = _analyse(text, source_name)
+    return all_parameters(inventory), inventory
+
+
+def _requested(params, inventory) -> list[str]:
+    return [str(p) for p in params]
+
+
+def command_line(source_name: str, params, embed: bool) -> str:
+    words = ["replay", "convert", source_name] + [w for name in params for w in ("--param", name)]
+    if embed:
+        words.append("--embed")
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def convert_state(text: str, params=(), *, source_name: str = "state.pvsm", script_name: str | None = None,
+                  embed: bool = False, state_path: str | None = None) -> ConvertResult:
+    """Convert a state's text. The script loads the state from `state_path` (relative to the script;
+    default: source_name beside it), or from its own text with embed=True."""
+    from ..trace.convert import default_script_name
+
+    inventory = _analyse(text, source_name)
+    parameters = select(inventory, _requested(params, inventory))
+    for p in parameters:
+        if p.kind == "property" and p.value_type in ("int", "float", "bool"):
+            # "157" in a state may be an int or a double property: take what the user types, as typed.
+            p.value_type = "auto"
+    body = emit.body(inventory, parameters, state_ref=(state_path or source_name).replace("\\", "/"),
+                     embed=embed, state_text=text)
+    recorded = f"ParaView {inventory.version} state" if inventory.version else "ParaView state"
+    code = script_emit.assemble(
+        source_name=source_name,
+        script_name=script_name or default_script_name(source_name),
+        command=command_line(source_name, params, embed),
+        source_text=text,
+        params=parameters,
+        body=body,
+        newline="\n",
+        recorded=recorded,
+    )
+    return ConvertResult(code=code, parameters=parameters, warnings=list(inventory.warnings), notes=[],
+                         format="state", version=inventory.version, version_source=inventory.version_source)

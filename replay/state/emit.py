@@ -1,0 +1,150 @@
+"""Inventory + chosen parameters -> the body of a state's replay script.
+
+The body loads the state with ParaView's own LoadState (handing it the reader file names), sets the
+chosen properties on the named sources, sets the time and saves one screenshot per render view.
+The header, parameter block and runtime helpers come from replay/script/emit.py like for traces.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from ..model import Inventory, Parameter
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def literal(value) -> str:
+    """Python source for a recorded value; nan/inf have no literal of their own."""
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return f"float({str(value)!r})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    return repr(value)
+
+
+def image_name(name: str, fallback: str) -> str:
+    """A view's or layout's registration name as a file name (the name `replay verify` pairs on)."""
+    return (_SAFE.sub("_", name).strip("_.-") or fallback) + ".png"
+
+
+def embedded_literal(text: str) -> str:
+    """The state as a triple-quoted literal no content can close or bend: every quote and backslash is
+    escaped, and carriage returns too, so the text comes back byte for byte."""
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace("\r", "\\r")
+    return "'''" + escaped + "'''"
+
+
+_LOCATE = '''\
+def _replay_state_file():
+    # Relative to the script, so the script and the state move together.
+    script = globals().get("__file__") or _replay_sys.argv[0]
+    path = _replay_os.path.join(_replay_os.path.dirname(_replay_os.path.abspath(script)), _REPLAY_STATE)
+    if not _replay_os.path.isfile(path):
+        _replay_sys.exit("replay: state file %s not found (the script looks for it at %r relative to itself; "
+                         "convert with --embed to carry the state inside the script)" % (path, _REPLAY_STATE))
+    return path
+'''
+
+_EMBEDDED = '''\
+def _replay_state_file():
+    # The state travels inside the script: write it out for LoadState, removed when pvbatch exits.
+    import atexit
+    import tempfile
+
+    handle, path = tempfile.mkstemp(suffix=".pvsm", prefix="replay-state-")
+    with _replay_os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        stream.write(_REPLAY_STATE)
+    atexit.register(_replay_os.remove, path)
+    return path
+'''
+
+_HELPERS = '''\
+_REPLAY_EDITS = {}
+
+
+def _replay_edit(proxy_id, xml_name, name, recorded):
+    """A property parameter given on the command line: the state is edited before it is loaded,
+    exactly as an edit of the .pvsm by hand would, so ParaView sees it from the first update."""
+    value = _replay_value(name, recorded)
+    if value != recorded:
+        _REPLAY_EDITS[(proxy_id, xml_name)] = value if isinstance(value, (list, tuple)) else [value]
+
+
+def _replay_edited(path):
+    if not _REPLAY_EDITS:
+        return path
+    import atexit
+    import tempfile
+    import xml.etree.ElementTree as ElementTree
+
+    tree = ElementTree.parse(path)
+    for proxy in tree.getroot().iter("Proxy"):
+        for prop in proxy.findall("Property") if proxy.get("id") else ():
+            values = _REPLAY_EDITS.get((proxy.get("id"), prop.get("name")))
+            if values is None:
+                continue
+            for element in prop.findall("Element"):
+                prop.remove(element)
+            for index, value in enumerate(values):
+                text = repr(value) if isinstance(value, float) else str(value)
+                prop.insert(index, ElementTree.Element("Element", {"index": str(index), "value": text}))
+            prop.set("number_of_elements", str(len(values)))
+    handle, edited = tempfile.mkstemp(suffix=".pvsm", prefix="replay-edited-")
+    _replay_os.close(handle)
+    tree.write(edited, encoding="utf-8", xml_declaration=True)
+    atexit.register(_replay_os.remove, edited)
+    return edited
+
+
+def _replay_screenshot(name, view_or_layout, size):
+    if view_or_layout is None:
+        _replay_sys.exit("replay: the loaded state has no view or layout named %r" % name)
+    if size is None and hasattr(view_or_layout, "GetSize"):
+        size = [int(v) for v in view_or_layout.GetSize()]
+    options = {"ImageResolution": list(size)} if size else {}
+    SaveScreenshot(_replay_out(_replay_image_name(name)), view_or_layout, **options)
+
+
+def _replay_image_name(name):
+    return (_replay_re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.-") or "view") + ".png"
+'''
+
+
+def body(inventory: Inventory, params: list[Parameter], *, state_ref: str, embed: bool, state_text: str) -> str:
+    lines = [
+        "from paraview.simple import FindView, GetLayoutByName, LoadState, SaveScreenshot",
+        "",
+    ]
+    if embed:
+        lines.append(f"_REPLAY_STATE = {embedded_literal(state_text)}")
+        lines += ["", "", _EMBEDDED]
+    else:
+        lines.append(f"_REPLAY_STATE = {state_ref!r}")
+        lines += ["", "", _LOCATE]
+    lines += ["", _HELPERS, ""]
+    for p in params:
+        if p.kind == "property":
+            site = p.sites[0]
+            lines.append(f"_replay_edit({site.extra['id']!r}, {p.property!r}, {p.name!r}, {literal(p.default)})")
+    by_key = {(p.proxy, p.property): p for p in params if p.kind == "file"}
+    entries = []
+    for reader in inventory.extra.get("readers", []):
+        parts = [f"'id': {int(reader['id']) if reader['id'].isdigit() else reader['id']!r}",
+                 f"'name': {reader['name']!r}"]
+        for prop in reader["properties"]:
+            param = by_key[(reader["name"], prop)]
+            parts.append(f"{prop!r}: _replay_files({param.name!r}, {literal(param.default)})")
+        entries.append("    {" + ", ".join(parts) + "},")
+    if entries:
+        lines += ["LoadState(_replay_edited(_replay_state_file()), filenames=["] + entries + ["])"]
+    else:
+        lines.append("LoadState(_replay_edited(_replay_state_file()))")
+    # The state sets its recorded time while loading; only --time changes it afterwards.
+    lines.append("_replay_apply_time()")
+    for view in inventory.extra.get("views", []):
+        size = literal(view["size"]) if view["size"] else "None"
+        lines.append(f"_replay_screenshot({view['name']!r}, FindView({view['name']!r}), {size})")
+    for layout in inventory.extra.get("layouts", []):
+        lines.append(f"_replay_screenshot({layout['name']!r}, GetLayoutByName({layout['name']!r}), None)")
+    return "\n".join(lines) + "\n"

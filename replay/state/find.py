@@ -1,0 +1,145 @@
+"""A parsed state -> Inventory: reader files, the time, the views and every recorded source property.
+
+Everything is read from the state itself: a file property is one with a files domain, names and
+ids come from the "sources" collection, the time from the AnimationScene and the TimeKeeper.
+"""
+from __future__ import annotations
+
+import re
+
+from ..model import Diagnostic, Inventory, Site
+
+# Views whose picture SaveScreenshot can save at a recorded size (the ones `replay verify` saves).
+RENDER_VIEWS = ("RenderView", "OrthographicSliceView")
+_INT = re.compile(r"^[+-]?\d+$")
+_FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$", re.IGNORECASE)
+
+
+def typed(text: str):
+    """An element value as plain Python: what the CLI types it as and what the script sets back."""
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
+
+
+def _elements(prop) -> list[str] | None:
+    """The recorded values, or None for a property holding proxies (inputs, sub-proxies) or nothing."""
+    values = []
+    for child in prop:
+        if child.tag == "Element":
+            values.append(child.get("value", ""))
+        elif child.tag == "Proxy":
+            return None
+    return values or None
+
+
+def _is_files(prop) -> bool:
+    return any(child.tag == "Domain" and child.get("name") == "files" for child in prop)
+
+
+def _information_only(name: str) -> bool:
+    # The state keeps what the server reported (array info, time steps); setting it back does nothing.
+    return name.endswith("Info") or name == "TimestepValues"
+
+
+def collections(state) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    for coll in state.iterchildren("ProxyCollection"):
+        found[coll.get("name", "")] = [(item.get("id", ""), item.get("name", "")) for item in coll.iterchildren("Item")]
+    return found
+
+
+def find(root, state) -> Inventory:
+    proxies = {p.get("id"): p for p in state.iterchildren("Proxy")}
+    named = collections(state)
+    inventory = Inventory(format="state")
+    inventory.version = state.get("version") or root.get("version")
+    inventory.version_source = "ServerManagerState version" if inventory.version else None
+    readers, seen = [], set()
+    for pid, name in named.get("sources", []):
+        proxy = proxies.get(pid)
+        if proxy is None:
+            inventory.warnings.append(Diagnostic(1, 1, f"source {name!r} (id {pid}) has no <Proxy> in the state"))
+            continue
+        if name in seen:
+            inventory.warnings.append(Diagnostic(proxy.sourceline or 1, 1, f"two sources are named {name!r}: "
+                                                 "parameters of the second one reach the first"))
+        seen.add(name)
+        extra = {"id": pid, "group": proxy.get("group"), "type": proxy.get("type")}
+        files = []
+        for prop in proxy.iterchildren("Property"):
+            pname = prop.get("name", "")
+            values = _elements(prop)
+            if _is_files(prop):
+                # An empty file property is still a file parameter: LoadState needs the key to replace it.
+                recorded = [v for v in values or [] if v]
+                value = recorded[0] if len(recorded) == 1 and prop.get("number_of_elements", "1") == "1" else recorded
+                inventory.candidates.append(Site("file", name, pname, value, prop.sourceline or 1, node=prop,
+                                                 extra=dict(extra)))
+                files.append(pname)
+            elif values is not None and not _information_only(pname):
+                converted = [typed(v) for v in values]
+                value = converted[0] if len(converted) == 1 else converted
+                inventory.candidates.append(Site("property", name, pname, value, prop.sourceline or 1, node=prop,
+                                                 extra=dict(extra, elements=len(values))))
+        if files:
+            readers.append({"id": pid, "name": name, "properties": files})
+    inventory.extra["readers"] = readers
+    _find_time(inventory, state, proxies, named)
+    inventory.extra["views"] = _views(state, proxies, named)
+    inventory.extra["layouts"] = _layouts(proxies, named, {v["id"] for v in inventory.extra["views"]})
+    return inventory
+
+
+def _property(proxy, name):
+    for prop in proxy.iterchildren("Property"):
+        if prop.get("name") == name:
+            return prop
+    return None
+
+
+def _find_time(inventory: Inventory, state, proxies, named) -> None:
+    wanted = (("animation", "AnimationScene", "AnimationTime"), ("timekeeper", "TimeKeeper", "Time"))
+    for collection, xml_type, pname in wanted:
+        for pid, name in named.get(collection, []):
+            proxy = proxies.get(pid)
+            if proxy is None or proxy.get("type") != xml_type:
+                continue
+            prop = _property(proxy, pname)
+            values = _elements(prop) if prop is not None else None
+            if values:
+                value = typed(values[0])
+                value = float(value) if isinstance(value, int) else value
+                inventory.candidates.append(Site("time", name, pname, value, prop.sourceline or 1,
+                                                 node=prop, extra={"id": pid, "type": xml_type}))
+
+
+def _views(state, proxies, named) -> list[dict]:
+    views = []
+    for pid, name in named.get("views", []):
+        proxy = proxies.get(pid)
+        if proxy is None or proxy.get("type") not in RENDER_VIEWS:
+            continue
+        prop = _property(proxy, "ViewSize")
+        size = [typed(v) for v in (_elements(prop) or [])] if prop is not None else []
+        if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
+            size = None
+        views.append({"id": pid, "name": name, "type": proxy.get("type"), "size": size,
+                      "line": proxy.sourceline or 1})
+    return views
+
+
+def _layouts(proxies, named, render_views: set) -> list[dict]:
+    """Layouts holding more than one render view: their picture is more than any one view's."""
+    layouts = []
+    for pid, name in named.get("layouts", []):
+        proxy = proxies.get(pid)
+        if proxy is None:
+            continue
+        shown = [item.get("view") for layout in proxy.iterchildren("Layout") for item in layout.iterchildren("Item")
+                 if item.get("view") in render_views]
+        if len(shown) > 1:
+            layouts.append({"id": pid, "name": name, "views": shown, "line": proxy.sourceline or 1})
+    return layouts
