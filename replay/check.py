@@ -31,6 +31,11 @@ GENERATED_MARK = "# replay: generated"
 _NOQA = re.compile(r"#\s*replay:\s*noqa(?::?\s*(?P<codes>[A-Z]+\d*(?:[\s,]+[A-Z]+\d*)*))?", re.I)
 _SPEC = re.compile(r"^_REPLAY_SPEC = _replay_json\.loads\(r'''(.*?)'''\)", re.S | re.M)
 _HEADER = re.compile(r"^# replay: generated from (?P<source>.+?) \(.*\) by: (?P<command>.+?)\r?$")
+# Where a time is set to something other than a plain number (over-matches, never misses, so the
+# ast pass below runs only for traces that may have one).
+_TIME_HINT = re.compile(
+    r"Time\s*=(?!=)(?![ \t]*[-+]?[\d.]+(?:[eE][-+]?\d+)?[ \t]*(?:#.*)?\r?$)(?![ \t]*[-+]?[\d.]+[ \t]*[,)])"
+    r"|UpdatePipeline\((?![ \t]*\))(?![ \t]*(?:time[ \t]*=[ \t]*)?[-+]?[\d.]+[ \t]*[,)])", re.M)
 _ABSOLUTE = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\)")
 
 
@@ -178,69 +183,124 @@ def _absolute(value) -> bool:
     return any(isinstance(v, str) and _ABSOLUTE.match(v) for v in values)
 
 
-def _analyse_trace(text: str, name: str):
-    """The converter's read + find, plus the places that set the time to a computed value."""
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper
+class _Analysis:
+    """What the rules look at, from either of the converter's entry points."""
 
-    from .trace.find import TraceFinder, time_property
-    from .trace.literals import NOT_LITERAL, literal
-    from .trace.read import parse_trace
-
-    class Finder(TraceFinder):
-        def __init__(self):
-            super().__init__()
-            self.computed_time: list[tuple[int, int, str]] = []
-
-        def _property(self, proxy, prop, value_node):
-            constructor = self.constructors.get(proxy.split(".")[0])
-            if time_property(proxy, prop, constructor) and literal(value_node) is NOT_LITERAL:
-                self.computed_time.append((*self._at(value_node), f"{proxy}.{prop}"))
-            super()._property(proxy, prop, value_node)
-
-        def _update_pipeline(self, node):
-            for index, arg in enumerate(node.args):
-                if (arg.keyword is not None and arg.keyword.value == "time") or (index == 0 and arg.keyword is None):
-                    if literal(arg.value) is NOT_LITERAL:
-                        self.computed_time.append((*self._at(arg.value), "UpdatePipeline(time=...)"))
-                    break
-            super()._update_pipeline(node)
-
-    module = parse_trace(text, name)
-    finder = Finder()
-    MetadataWrapper(module, unsafe_skip_copy=True).visit(finder)
-    return finder.inventory, finder.computed_time
+    def __init__(self, removed, needs, sites, code=None):
+        self.removed, self.needs, self.sites, self.code = removed, needs, sites, code
 
 
-def _analyse_state(text: str, name: str):
+def _inspected(text: str, source_name: str) -> _Analysis:
     from . import inspect
 
-    _, inventory = inspect(text, name)
-    return inventory, []
+    _, inventory = inspect(text, source_name)
+    return _Analysis(inventory.removed, inventory.needs, inventory.candidates)
 
 
-def lint(text: str, source_name: str, paired_name: str, paired_text: str | None) -> list[Diagnostic]:
-    """RP001-RP004 and RP006 for one recording; `paired_text` is its `<stem>_replay.py`, if there is one.
+def _converted(text: str, source_name: str, script_name: str, options: Options) -> _Analysis:
+    """One conversion serves both the rules and the staleness test (the costly part is the analysis)."""
+    from .convert import convert_text
 
-    Raises the reader's ReplayError (ParseError, NotARecording...) for input that is not a recording.
+    result = convert_text(text, list(options.params), source_name=source_name, script_name=script_name,
+                          embed=options.embed, target_version=options.target_version)
+    needs = [d for d in result.warnings if d.code == "needs-existing"]
+    sites = [s for p in result.parameters if p.kind in ("file", "time") for s in p.sites]
+    return _Analysis(result.notes, needs, sites, result.code)
+
+
+def computed_times(text: str) -> list[tuple[int, int, str]]:
+    """Places that set the time to a computed value, which --time cannot replace.
+
+    The converter skips these silently (they are not candidates), so this one rule looks for them
+    itself, with the stdlib's fast parser and the converter's own test of what is a time property.
+    """
+    import ast
+
+    from .trace.find import time_property
+
+    if not _TIME_HINT.search(text):
+        return []  # every time in the text is a plain number: skip the parse
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+
+    def dotted(node):
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Attribute):
+            inner = dotted(node.value)
+            return f"{inner}.{node.attr}" if inner else None
+        return None
+
+    def computed(node):
+        try:
+            ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return True
+        return False
+
+    found, constructors = [], {}
+
+    class Visitor(ast.NodeVisitor):
+        def visit_Assign(self, node):
+            if len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
+                    if isinstance(node.value.func, ast.Name):
+                        constructors[target.id] = node.value.func.id
+                elif isinstance(target, ast.Attribute):
+                    proxy = dotted(target.value)
+                    if proxy and time_property(proxy, target.attr, constructors.get(proxy.split(".")[0])) \
+                            and computed(node.value):
+                        found.append((node.value.lineno, node.value.col_offset + 1, f"{proxy}.{target.attr}"))
+            self.generic_visit(node)
+
+        def visit_Call(self, node):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if name == "UpdatePipeline":
+                values = [k.value for k in node.keywords if k.arg == "time"] or node.args[:1]
+                if values and computed(values[0]):
+                    found.append((values[0].lineno, values[0].col_offset + 1, "UpdatePipeline(time=...)"))
+            self.generic_visit(node)
+
+    Visitor().visit(tree)
+    return found
+
+
+def lint(text: str, source_name: str, paired_name: str, paired_text: str | None):
+    """RP001-RP004 and RP006 for one recording, and why its paired replay script is stale (RP005) or None.
+
+    `paired_text` is the recording's `<stem>_replay.py`, if there is one. Raises the reader's
+    ReplayError (ParseError, NotARecording...) for input that is not a recording.
     """
     from .source import detect_kind
 
-    if detect_kind(text) == "state":
-        inventory, computed_time = _analyse_state(text, source_name)
-    else:
-        inventory, computed_time = _analyse_trace(text, source_name)
-    found: list[Diagnostic] = []
-    for d in inventory.removed:
-        if d.code in SESSION:
-            found.append(Diagnostic(d.line, d.col, f"{d.code}() cannot run in batch: "
-                                    f"{d.message.split(': ', 1)[-1]}", "RP001"))
+    analysis, stale = None, None
+    if paired_text is not None:
+        options = header_options(paired_text) or Options(source=source_name)
+        try:
+            analysis = _converted(text, source_name, paired_name, options)
+        except UsageError as exc:  # e.g. a recorded --param that matches nothing any more
+            stale = f"cannot be regenerated from {source_name}: {exc.message}"
         else:
-            found.append(Diagnostic(d.line, d.col, f"{d.code}() is a GUI-only call: "
-                                    f"{d.message.split(': ', 1)[-1]}", "RP002"))
-    for d in inventory.needs:
-        found.append(Diagnostic(d.line, d.col, f"{d.message} expects an object that existed before the "
-                                "recording started: it cannot replay in a fresh pvbatch", "RP003"))
+            if analysis.code != paired_text:
+                stale = f"stale against its recording {source_name}: run `{command_for(source_name, options)}`"
+    if analysis is None:
+        analysis = _inspected(text, source_name)
+    computed_time = computed_times(text) if detect_kind(text) == "trace" else []
+
+    found: list[Diagnostic] = []
+    for d in analysis.removed:
+        why = d.message.split(": ", 1)[-1]
+        if d.code in SESSION:
+            found.append(Diagnostic(d.line, d.col, f"{d.code}() cannot run in batch: {why}", "RP001"))
+        else:
+            found.append(Diagnostic(d.line, d.col, f"{d.code}() is a GUI-only call: {why}", "RP002"))
+    for d in analysis.needs:
+        what = d.message.split(" to exist already")[0].replace("the recording expects ", "")
+        found.append(Diagnostic(d.line, d.col, f"{what} expects an object that existed before the recording "
+                                "started: it cannot replay in a fresh pvbatch", "RP003"))
 
     spec = script_spec(paired_text) if paired_text is not None else None
     if paired_text is None:
@@ -251,21 +311,22 @@ def lint(text: str, source_name: str, paired_name: str, paired_text: str | None)
         why = f"{paired_name} has no parameter for it (run `replay convert {shlex.quote(source_name)}`)"
     files = {(p.get("proxy"), p.get("property")) for p in spec or () if p.get("kind") == "file"}
     has_time = any(p.get("kind") == "time" for p in spec or ())
-    for site in inventory.candidates:
+    for site in analysis.sites:
         if site.kind == "file" and site.literal and _absolute(site.value) and (site.proxy, site.property) not in files:
             shown = site.value if isinstance(site.value, str) else site.value[0]
             found.append(Diagnostic(site.line, site.col, f"absolute input path {shown!r} ({site.key}) is not a "
                                     f"parameter: {why}", "RP004"))
-    time_sites = [s for s in inventory.candidates if s.kind == "time"]
+    time_sites = [s for s in analysis.sites if s.kind == "time"]
     if time_sites and not has_time:
-        site = time_sites[0]
+        site = min(time_sites, key=lambda s: (s.line, s.col))
         why_time = why if paired_text is None or spec is None else f"{paired_name} has no --time parameter"
         found.append(Diagnostic(site.line, site.col, f"the time is set ({site.key}) but not a parameter: {why_time}",
                                 "RP006"))
     for line, col, what in computed_time:
         found.append(Diagnostic(line, col, f"the time is computed ({what}), not recorded: --time cannot replace "
                                 "it; set a literal time or make it read a parameter", "RP006"))
-    return found
+    found.sort(key=lambda d: (d.line, d.col, d.code))
+    return found, stale
 
 
 def paired_name(recording_name: str) -> str:

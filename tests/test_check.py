@@ -184,8 +184,9 @@ def test_noqa_on_the_line_silences_those_codes_only(folder):
 def test_lint_core_takes_text_and_gives_coded_diagnostics():
     from replay.check import lint
 
-    found = lint(DIRTY, "dirty.py", "dirty_replay.py", None)
-    assert [(d.line, d.code) for d in sorted(found, key=lambda d: d.line)] == DIRTY_EXPECTED
+    found, stale = lint(DIRTY, "dirty.py", "dirty_replay.py", None)
+    assert stale is None
+    assert [(d.line, d.code) for d in found] == DIRTY_EXPECTED
     assert all(d.col >= 1 for d in found)
 
 
@@ -194,32 +195,32 @@ def test_literal_time_is_fine_when_the_replay_script_has_a_time_parameter():
     from replay.check import lint
 
     script = replay.convert_trace(CLEAN, source_name="clean.py").code
-    assert lint(CLEAN, "clean.py", "clean_replay.py", script) == []
+    assert lint(CLEAN, "clean.py", "clean_replay.py", script) == ([], None)
     no_time = re.sub(r'\{[^{}]*"name": "time"[^{}]*\},?', "", script)
     assert no_time != script
-    codes = [d.code for d in lint(CLEAN, "clean.py", "clean_replay.py", no_time)]
-    assert codes == ["RP006"]
+    found, stale = lint(CLEAN, "clean.py", "clean_replay.py", no_time)
+    assert [d.code for d in found] == ["RP006"] and stale.startswith("stale against its recording clean.py")
 
 
 def test_relative_input_path_is_not_rp004():
     from replay.check import lint
 
     text = CLEAN.replace("/tmp/replay-fixtures/data/wave.vti", "data/wave.vti")
-    assert [d.code for d in lint(text, "clean.py", "clean_replay.py", None)] == ["RP006"]
+    assert [d.code for d in lint(text, "clean.py", "clean_replay.py", None)[0]] == ["RP006"]
 
 
 def test_windows_absolute_path_is_rp004():
     from replay.check import lint
 
     text = CLEAN.replace("/tmp/replay-fixtures/data/wave.vti", "C:\\\\Users\\\\me\\\\wave.vti")
-    assert "RP004" in [d.code for d in lint(text, "clean.py", "clean_replay.py", None)]
+    assert "RP004" in [d.code for d in lint(text, "clean.py", "clean_replay.py", None)[0]]
 
 
 def test_gui_only_comment_marked_call_is_rp002():
     from replay.check import lint
 
     text = CLEAN + "# only when running from the GUI\nSetActiveView(renderView1)\n"
-    codes = [d.code for d in lint(text, "clean.py", "clean_replay.py", None)]
+    codes = [d.code for d in lint(text, "clean.py", "clean_replay.py", None)[0]]
     assert "RP002" in codes
 
 
@@ -266,3 +267,20 @@ def test_sync_reports_a_broken_recording_in_one_line_and_writes_nothing(folder):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"{path}:7:") and proc.stderr.count("\n") == 1
     assert not (folder / "bad_replay.py").exists()
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("animationScene1.AnimationTime = 2.0  # recorded", []),
+    ("animationScene1.AnimationTime = times[-1]", [(16, 33)]),
+    ("wavevti.UpdatePipeline(time=t0 + 1)", [(16, 29)]),
+    ("wavevti.UpdatePipeline(4.0)", []),
+    ("tk = GetTimeKeeper()\ntk.Time = 1e-3", []),
+    ("tk = GetTimeKeeper()\ntk.Time = float('3')", [(17, 11)]),
+])
+def test_computed_time_is_rp006_at_its_value(line, expected):
+    from replay.check import lint
+
+    text = CLEAN.replace("animationScene1.AnimationTime = 2.0\n", "") + "t0 = 1.0\ntimes = [1.0]\n" + line + "\n"
+    found, _ = lint(text, "clean.py", "clean_replay.py", None)
+    computed = [(d.line, d.col) for d in found if d.code == "RP006" and "computed" in d.message]
+    assert computed == expected

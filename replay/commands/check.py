@@ -51,7 +51,7 @@ def _check_script(script_path: str, script_text: str, recording_path: str | None
 
 def check_paths(paths, skip_other: bool = False):
     """Every Problem in these files, in a stable order."""
-    from ..check import Problem, is_replay_script, lint, looks_like_recording, paired_name
+    from ..check import Problem, is_replay_script, lint, looks_like_recording, paired_name, suppressed
     from ..errors import ReplayError
 
     problems, scripts_seen = [], set()
@@ -75,19 +75,16 @@ def check_paths(paths, skip_other: bool = False):
         if os.path.exists(script_path):
             script_text, _ = _read(script_path)
         try:
-            found = lint(text, os.path.basename(path), os.path.basename(script_path), script_text)
+            found, stale = lint(text, os.path.basename(path), os.path.basename(script_path), script_text)
         except ReplayError as exc:
             problems.append(_problem(path, exc))
             continue
         lines = text.splitlines()
-        from ..check import suppressed
-
         problems += [Problem(path, d.line, d.col, d.code, d.message) for d in found
                      if not suppressed(lines, d.line, d.code)]
         if script_text is not None and os.path.realpath(script_path) not in scripts_seen:
             scripts_seen.add(os.path.realpath(script_path))
-            stale = _check_script(script_path, script_text, path, text)
-            problems += [stale] if stale else []
+            problems += [Problem(script_path, 1, 1, "RP005", stale)] if stale else []
     unique = {p.key: p for p in problems}
     return sorted(unique.values(), key=lambda p: (p.path, p.line, p.col, p.code))
 
