@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Optional, Sequence
 from .errors import RunError, SlurmUnavailable, UsageError
 from .files import write_atomic
 
-STATUS_FILE = "replay-status.json"
+STATUS_FILE = ".replay-status.json"  # .replay* names are not outputs (replay.run.list_outputs)
 JOB_DIR = "slurm"
 
 # sbatch/squeue say these when there is no controller to talk to (down, unconfigured, munge broken).
@@ -69,7 +69,7 @@ def _replay_task(argv):
     folder = task["folder"]
     status_name = task["status"]
     os.makedirs(folder, exist_ok=True)
-    tail = collections.deque(maxlen=20)
+    tail = collections.deque(maxlen=200)
     stopped = []
     start = time.monotonic()
     returncode, child = None, None
@@ -86,32 +86,26 @@ def _replay_task(argv):
                                  errors="replace")
     except OSError as exc:
         returncode = 127
-        tail.append(f"cannot start {task['command'][0]}: {exc.strerror}")
+        tail.append(f"ERROR: cannot start {task['command'][0]}: {exc.strerror}")
     if child is not None:
         for line in child.stderr:
             sys.stderr.write(line)
-            if line.strip():
-                tail.append(line.rstrip())
+            tail.append(line.rstrip("\n"))
         returncode = child.wait()
     seconds = round(time.monotonic() - start, 3)
     outputs = []
     for root, dirs, files in os.walk(folder):
         dirs.sort()
         for name in sorted(files):
-            rel = os.path.relpath(os.path.join(root, name), folder)
-            if rel != status_name and not rel.startswith(status_name + "."):
-                outputs.append(rel.replace(os.sep, "/"))
-    error = None
-    if stopped:
-        error = "stopped by SLURM (time limit or scancel)"
-    elif returncode != 0:
-        error = f"pvbatch exited with {returncode}" + (f": {tail[-1]}" if tail else "")
+            if not name.startswith(".replay"):
+                outputs.append(os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/"))
     status = {
         "key": task["key"],
         "returncode": returncode,
         "seconds": seconds,
         "outputs": outputs,
-        "error": error,
+        "stopped": bool(stopped),
+        "stderr_tail": list(tail) if returncode != 0 or stopped else [],
         "job": os.environ.get("SLURM_ARRAY_JOB_ID"),
         "task": index,
         "node": os.environ.get("SLURMD_NODENAME"),
@@ -160,59 +154,35 @@ def _directive_path(path: Path, pattern: str = "") -> str:
     return '"' + text.replace("%", "%%") + pattern + '"'
 
 
-def _pvbatch_command(mpi: Optional[int]) -> list[str]:
+def _pvbatch_command(mpi: Optional[int], pvbatch: Optional[str]) -> list[str]:
     """pvbatch as the local backend runs it, with srun launching the ranks inside the allocation."""
-    try:
-        from .run import pvbatch_command
-    except ImportError:  # TEMP until replay/run.py lands
-        def pvbatch_command(mpi):
-            command = [shutil.which("pvbatch") or "pvbatch"]
-            if mpi:
-                command = ["mpiexec", "-n", str(mpi)] + command
-            if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
-                command = ["xvfb-run", "-a"] + command
-            return command
+    from .run import pvbatch_command
 
-    command = pvbatch_command(mpi)
+    command = pvbatch_command(mpi, pvbatch)
     if mpi:
-        # Swap the local MPI launcher for srun: it knows the allocation (PMIx wire-up, ranks on the job's CPUs).
-        launcher = next((i for i, part in enumerate(command) if Path(part).name in ("mpiexec", "mpirun")), None)
-        pv = next(i for i, part in enumerate(command) if Path(part).name.startswith("pvbatch"))
-        if launcher is not None:
-            command = command[:launcher] + ["srun", "-n", str(mpi)] + command[pv:]
-        else:
-            command = command[:pv] + ["srun", "-n", str(mpi)] + command[pv:]
+        # srun, not mpiexec: it knows the allocation (PMIx wire-up, ranks on the job's CPUs and nodes).
+        pv = len(command) - 1
+        launcher = next(i for i, word in enumerate(command) if Path(word).name in ("mpiexec", "mpirun"))
+        command = command[:launcher] + ["srun", "-n", str(mpi)] + command[pv:]
     return command
 
 
-def _run_args(run) -> list[str]:
-    try:
-        from .run import script_arguments
-    except ImportError:  # TEMP
-        def script_arguments(params):
-            out = []
-            for k, v in params.items():
-                out.append("--" + k)
-                out.extend(str(x) for x in (v if isinstance(v, list) else [v]))
-            return out
-
-    return script_arguments(run.params)
-
-
 def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, partition: Optional[str] = None,
-                time_limit: Optional[str] = None, sbatch_args: Iterable[str] = (),
+                time_limit: Optional[str] = None, sbatch_args: Iterable[str] = (), pvbatch: Optional[str] = None,
                 cwd=None) -> ArrayJob:
     """Write <out>/slurm/{tasks.json, task.py, array.sbatch}; nothing is submitted."""
     if not runs:
         raise UsageError("the sweep has no runs to submit")
     if mpi is not None and mpi < 1:
         raise UsageError(f"--mpi {mpi}: must be at least 1")
+    from .run import script_arguments
+
     out = Path(out_dir).resolve()
     job_dir = out / JOB_DIR
     (job_dir / "logs").mkdir(parents=True, exist_ok=True)
     script_path = Path(script).resolve()
     work = str(Path(cwd or os.getcwd()).resolve())
-    base = _pvbatch_command(mpi)
+    base = _pvbatch_command(mpi, pvbatch)
     tasks = []
     for run in runs:
         folder = Path(run.folder)
@@ -222,7 +192,7 @@ def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, p
             "folder": str(folder.resolve()),
             "status": STATUS_FILE,
             "cwd": work,
-            "command": base + [str(script_path), *_run_args(run), "--output-dir", str(folder.resolve())],
+            "command": base + [str(script_path), *script_arguments(run.params), "--output-dir", str(folder.resolve())],
         })
     tasks_path = job_dir / "tasks.json"
     write_atomic(tasks_path, json.dumps({"script": str(script_path), "tasks": tasks}, indent=2) + "\n")
@@ -353,32 +323,53 @@ def _slurm_state(job_id: Optional[str], index: int) -> Optional[str]:
     return None
 
 
+def task_result(task: dict, status: Optional[dict], *, missing: str = ""):
+    """A status file as the local backend's RunResult, so both backends word errors and rows alike."""
+    from .run import RunResult, filter_noise
+
+    if status is None:
+        result = RunResult(command=task["command"], returncode=1, seconds=0.0, output_dir=task["folder"],
+                           stderr=f"ERROR: {missing}")
+        return result
+    stopped = status.get("stopped")
+    stderr = "\n".join(status.get("stderr_tail") or [])
+    if stopped:
+        stderr += "\nERROR: stopped by SLURM (time limit or scancel)"
+    returncode = status["returncode"]
+    if stopped and not returncode:
+        returncode = 124  # the local backend's word for "stopped before it finished"
+    return RunResult(command=task["command"], returncode=returncode,
+                     seconds=status.get("seconds") or 0.0, stderr=filter_noise(stderr),
+                     outputs=status.get("outputs") or [], output_dir=task["folder"])
+
+
 def collect(job: ArrayJob, runs: Sequence, job_id: Optional[str] = None) -> list[dict]:
     """One manifest row per run, in run order, from the status files the tasks left."""
     tasks = json.loads(job.tasks.read_text(encoding="utf-8"))["tasks"]
     rows = []
     for index, (run, task) in enumerate(zip(runs, tasks)):
-        folder = Path(task["folder"])
         try:
-            status = json.loads((folder / STATUS_FILE).read_text(encoding="utf-8"))
+            status = json.loads((Path(task["folder"]) / STATUS_FILE).read_text(encoding="utf-8"))
+            missing = ""
         except (OSError, ValueError):
+            status = None
             state = _slurm_state(job_id, index)
             log = job.directory / "logs" / f"{job_id}_{index}.out"
-            status = {"returncode": None, "seconds": None, "outputs": [],
-                      "error": f"array task {index} left no status (SLURM state {state or 'unknown'}); see {log}"}
-        rows.append(_row(run, folder, status))
+            missing = f"array task {index} left no status (SLURM state {state or 'unknown'}); see {log}"
+        rows.append(_row(run, task_result(task, status, missing=missing)))
     return rows
 
 
-def _row(run, folder: Path, status: dict) -> dict:
+def _row(run, result) -> dict:
     try:
         from .sweep import manifest_row
-    except ImportError:  # TEMP
-        def manifest_row(run, folder, **kw):
-            return {"key": run.key, "params": run.params, "folder": str(folder), **kw}
+    except ImportError:  # TEMP until replay/sweep.py lands
+        def manifest_row(run, result):
+            return {"key": run.key, "params": run.params, "folder": result.output_dir,
+                    "returncode": result.returncode, "seconds": result.seconds, "outputs": result.outputs,
+                    "error": result.error}
 
-    return manifest_row(run, folder=folder, returncode=status.get("returncode"), seconds=status.get("seconds"),
-                        outputs=status.get("outputs") or [], error=status.get("error"))
+    return manifest_row(run, result)
 
 
 def _clear_statuses(job: ArrayJob) -> None:

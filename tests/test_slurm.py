@@ -132,3 +132,20 @@ def test_values_and_folders_reach_pvbatch_verbatim(slurm, tmp_path):
     assert not list(tmp_path.rglob("pwned*")) and not Path("pwned").exists()
     logs = list((out / "slurm" / "logs").iterdir())
     assert len(logs) == 2 and all(p.name.endswith(("_0.out", "_1.out")) for p in logs), logs
+
+
+@pytest.fixture(scope="module")
+def array_rows(slurm, script, tmp_path_factory):
+    from replay.slurm import run_array
+
+    out = tmp_path_factory.mktemp("slurm-array")
+    runs = [Run(f"Isosurfaces={v}", {"Isosurfaces": [v]}, f"run{i}") for i, v in enumerate(VALUES)]
+    return out, run_array(script, runs, out, poll=0.3)
+
+
+def test_array_images_equal_direct_pvbatch(array_rows, direct):
+    out, rows = array_rows
+    assert [r["returncode"] for r in rows] == [0, 0, 0], rows
+    for i, (value, row) in enumerate(zip(VALUES, rows)):
+        assert row["outputs"] == [direct[value].name]
+        assert image_difference(out / f"run{i}" / direct[value].name, direct[value]) == (0, 0)
