@@ -76,3 +76,44 @@ def test_hooks_convert_then_pass_and_check_flags_connect_and_stale(tmp_path):
     assert any(line.startswith("sessions/connect.py:7:1: RP001 Connect()") for line in problems)
     assert not any(name in check.stdout for name in UNRELATED)
     assert {name: digest(repo / name) for name in UNRELATED} == unrelated
+
+
+def readme_snippet():
+    import re
+
+    import yaml
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### pre-commit", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    return yaml.safe_load(block)
+
+
+def test_readme_snippet_runs_both_hooks(tmp_path):
+    config = readme_snippet()
+    assert [h["id"] for h in config["repos"][0]["hooks"]] == ["replay-convert", "replay-check"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    config["repos"][0].update(repo=str(ROOT), rev=head.stdout.strip())  # the user's URL and tag
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "clean.py").write_text(CLEAN)
+    (repo / "util.py").write_text(UNRELATED["pkg/util.py"])
+    import yaml
+
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "recording")
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"), PRE_COMMIT_COLOR="never")
+
+    def run():
+        return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    first = run()
+    assert first.returncode == 1 and "wrote clean_replay.py" in first.stdout, first.stdout + first.stderr
+    git(repo, "add", ".")
+    second = run()
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.stdout.count("Passed") == 2
+    assert sorted(p.name for p in repo.iterdir() if p.suffix == ".py") == ["clean.py", "clean_replay.py", "util.py"]
