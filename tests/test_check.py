@@ -284,3 +284,39 @@ def test_computed_time_is_rp006_at_its_value(line, expected):
     found, _ = lint(text, "clean.py", "clean_replay.py", None)
     computed = [(d.line, d.col) for d in found if d.code == "RP006" and "computed" in d.message]
     assert computed == expected
+
+
+def test_same_stem_recordings_cannot_share_a_replay_script(folder):
+    import shutil
+
+    from pv import STATES
+
+    state = folder / "contour.pvsm"
+    shutil.copy(STATES / "contour.pvsm", state)
+    trace = write(folder, "contour.py", CLEAN)
+    first = run_replay("sync", state, trace)
+    assert first.returncode == 1
+    assert first.stderr.splitlines()[0] == (f"{trace}:1:1: contour_replay.py is the replay script of contour.pvsm "
+                                            "(same stem): rename one of the two recordings")
+    script = folder / "contour_replay.py"
+    before = digest(script)
+    assert run_replay("sync", state, trace).stderr.count("wrote") == 0  # stable: no ping-pong between the two
+    assert digest(script) == before and "from contour.pvsm" in script.read_text().splitlines()[0]
+    proc = run_replay("check", "--select", "RP005", state, trace)
+    assert parsed(proc.stdout) == [("contour.py", 1, "RP005")] and "same stem" in proc.stdout
+
+
+def test_state_recording_is_checked_and_synced_like_a_trace(folder):
+    import shutil
+
+    from pv import STATES
+
+    state = folder / "two_views.pvsm"
+    shutil.copy(STATES / "two_views.pvsm", state)
+    proc = run_replay("check", state)
+    assert proc.returncode == 1 and {code for _, _, code in parsed(proc.stdout)} == {"RP004", "RP006"}
+    assert run_replay("sync", state).returncode == 1
+    assert run_replay("check", state, folder / "two_views_replay.py").returncode == 0
+    state.write_text(state.read_text().replace("/tmp/replay-fixtures/data/wave.vti", "/elsewhere/wave.vti"))
+    proc = run_replay("check", state)
+    assert parsed(proc.stdout) == [("two_views_replay.py", 1, "RP005")]

@@ -51,7 +51,7 @@ def _check_script(script_path: str, script_text: str, recording_path: str | None
 
 def check_paths(paths, skip_other: bool = False):
     """Every Problem in these files, in a stable order."""
-    from ..check import Problem, is_replay_script, lint, looks_like_recording, paired_name, suppressed
+    from ..check import Problem, header_options, is_replay_script, lint, looks_like_recording, paired_name, suppressed
     from ..errors import ReplayError
 
     problems, scripts_seen = [], set()
@@ -74,6 +74,12 @@ def check_paths(paths, skip_other: bool = False):
         script_text = None
         if os.path.exists(script_path):
             script_text, _ = _read(script_path)
+        owner = header_options(script_text) if script_text is not None else None
+        if owner is not None and owner.source != os.path.basename(path):
+            # contour.py and contour.pvsm both map to contour_replay.py: it can serve only one of them
+            problems.append(Problem(path, 1, 1, "RP005", f"{os.path.basename(script_path)} is the replay script "
+                                    f"of {owner.source}, not of this recording (same stem): rename one of the two"))
+            script_text = None
         try:
             found, stale = lint(text, os.path.basename(path), os.path.basename(script_path), script_text)
         except ReplayError as exc:
@@ -136,6 +142,13 @@ def sync_paths(paths):
         options = None
         if old is not None:
             options = header_options(old.decode("utf-8", "replace"))
+            if options and options.source != name and os.path.exists(os.path.join(os.path.dirname(path),
+                                                                                  options.source)):
+                errors.append(f"{path}:1:1: {os.path.basename(script_path)} is the replay script of "
+                              f"{options.source} (same stem): rename one of the two recordings")
+                continue
+            if options:
+                options.source = name
         options = options or Options(source=name)
         try:
             code = regenerate(text, name, os.path.basename(script_path), options)
