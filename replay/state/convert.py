@@ -22,6 +22,13 @@ def inspect_state(text: str, source_name: str = "<state>"):
     return all_parameters(inventory), inventory
 
 
+def _default_script_name(source_name: str) -> str:
+    # Imported only when needed: the trace module loads libcst, which a state never needs.
+    from ..trace.convert import default_script_name
+
+    return default_script_name(source_name)
+
+
 def _requested(params, inventory) -> list[str]:
     return [str(p) for p in params]
 
@@ -37,8 +44,6 @@ def convert_state(text: str, params=(), *, source_name: str = "state.pvsm", scri
                   embed: bool = False, state_path: str | None = None) -> ConvertResult:
     """Convert a state's text. The script loads the state from `state_path` (relative to the script;
     default: source_name beside it), or from its own text with embed=True."""
-    from ..trace.convert import default_script_name
-
     inventory = _analyse(text, source_name)
     parameters = select(inventory, _requested(params, inventory))
     for p in parameters:
@@ -50,7 +55,7 @@ def convert_state(text: str, params=(), *, source_name: str = "state.pvsm", scri
     recorded = f"ParaView {inventory.version} state" if inventory.version else "ParaView state"
     code = script_emit.assemble(
         source_name=source_name,
-        script_name=script_name or default_script_name(source_name),
+        script_name=script_name or _default_script_name(source_name),
         command=command_line(source_name, params, embed),
         source_text=text,
         params=parameters,

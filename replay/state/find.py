@@ -24,19 +24,23 @@ def typed(text: str):
     return text
 
 
-def _elements(prop) -> list[str] | None:
-    """The recorded values, or None for a property holding proxies (inputs, sub-proxies) or nothing."""
-    values = []
+def _read_property(prop) -> tuple[list[str] | None, bool]:
+    """(recorded values, has a files domain) in one pass over the children. Values are None for a
+    property holding proxies (inputs, sub-proxies) or nothing."""
+    values, files, proxies = [], False, False
     for child in prop:
-        if child.tag == "Element":
+        tag = child.tag
+        if tag == "Element":
             values.append(child.get("value", ""))
-        elif child.tag == "Proxy":
-            return None
-    return values or None
+        elif tag == "Domain":
+            files = files or child.get("name") == "files"
+        elif tag == "Proxy":
+            proxies = True
+    return (None if proxies or not values else values), files
 
 
-def _is_files(prop) -> bool:
-    return any(child.tag == "Domain" and child.get("name") == "files" for child in prop)
+def _elements(prop) -> list[str] | None:
+    return _read_property(prop)[0]
 
 
 def _information_only(name: str) -> bool:
@@ -71,19 +75,19 @@ def find(root, state) -> Inventory:
         files = []
         for prop in proxy.iterchildren("Property"):
             pname = prop.get("name", "")
-            values = _elements(prop)
-            if _is_files(prop):
+            values, is_files = _read_property(prop)
+            if is_files:
                 # An empty file property is still a file parameter: LoadState needs the key to replace it.
                 recorded = [v for v in values or [] if v]
                 value = recorded[0] if len(recorded) == 1 and prop.get("number_of_elements", "1") == "1" else recorded
                 inventory.candidates.append(Site("file", name, pname, value, prop.sourceline or 1, node=prop,
-                                                 extra=dict(extra)))
+                                                 extra=extra))
                 files.append(pname)
             elif values is not None and not _information_only(pname):
                 converted = [typed(v) for v in values]
                 value = converted[0] if len(converted) == 1 else converted
                 inventory.candidates.append(Site("property", name, pname, value, prop.sourceline or 1, node=prop,
-                                                 extra=dict(extra, elements=len(values))))
+                                                 extra=extra))
         if files:
             readers.append({"id": pid, "name": name, "properties": files})
     inventory.extra["readers"] = readers
