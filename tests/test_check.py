@@ -320,3 +320,21 @@ def test_state_recording_is_checked_and_synced_like_a_trace(folder):
     state.write_text(state.read_text().replace("/tmp/replay-fixtures/data/wave.vti", "/elsewhere/wave.vti"))
     proc = run_replay("check", state)
     assert parsed(proc.stdout) == [("two_views_replay.py", 1, "RP005")]
+
+
+@pytest.mark.parametrize("name, code, words", [
+    ("clip_widgets.py", "RP002", ("Widgets(",)),
+    ("no_reader.py", "RP003", ("GetActiveSource(", "FindSource(")),
+])
+def test_recorded_fixture_flags_the_calls_on_their_lines(name, code, words):
+    from pv import TRACES
+
+    path = TRACES / name
+    proc = run_replay("check", "--select", code, path)
+    rows = parsed(proc.stdout)
+    assert proc.returncode == 1 and rows
+    lines = path.read_text().splitlines()
+    for _, line, _ in rows:
+        assert any(w in lines[line - 1] for w in words), lines[line - 1]
+    texts = [line for line in lines if any(w in line for w in words) and not line.lstrip().startswith("#")]
+    assert len(rows) == len(texts)
