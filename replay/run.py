@@ -234,6 +234,19 @@ def run(script, params: Params = None, *, mpi: int | None = None, pvbatch: str |
     if env:
         full_env = dict(os.environ)
         full_env.update(env)
+    for attempt in (1, 2):
+        result = _run_once(command, cwd, full_env, timeout, out_dir)
+        # Concurrent `xvfb-run -a` can pick the same display number; that is not the script's fault: retry once.
+        if attempt == 2 or result.ok or command[0] != "xvfb-run" or not _lost_x(result.stderr):
+            return result
+    return result
+
+
+def _lost_x(stderr: str) -> bool:
+    return "bad X server connection" in stderr or "Xvfb failed to start" in stderr
+
+
+def _run_once(command, cwd, full_env, timeout, out_dir) -> RunResult:
     start_wall = time.time()
     start = time.monotonic()
     proc = subprocess.Popen(command, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -1,0 +1,236 @@
+"""The pvbatch side of a sweep worker: `pvbatch worker_driver.py` runs many replay scripts in one process.
+
+Stdlib and paraview only (pvbatch runs it, replay is not importable there). Protocol: one JSON job per line on
+stdin ({"id", "script", "argv", "cwd", "session"}); one answer per job on stdout, a line starting with MARK.
+
+Why it is fast: the data side of the pipeline survives between runs of the same session (same script, same
+files). paraview.simple's source/filter/reader functions are wrapped so that the i-th call of a function in this
+run returns the proxy the i-th call made in the first run, with the keyword properties set again: an unchanged
+value does not modify the proxy, so ParaView re-executes only the filters whose properties changed and does not
+read the data again. The view side (views, layouts, representations, colour maps, scalar bars, extractors) is
+deleted before each run, so every run renders from a fresh view exactly as a separate pvbatch run does. A new
+session (another script or another file), a failed run, or a script calling Delete/LoadState/ResetSession
+resets the whole ParaView session instead.
+"""
+import contextlib
+import io
+import json
+import os
+import sys
+import traceback
+
+MARK = "\x1ereplay-worker "
+
+from paraview import servermanager  # noqa: E402
+import paraview.simple as simple  # noqa: E402
+
+# Groups of proxies a replay script's view side lives in; deleted between runs that keep the pipeline.
+VIEW_SIDE = ("extractors", "representations", "scalar_bars", "views", "layouts", "lookup_tables",
+             "piecewise_functions", "transfer_2d_functions")
+# Calls after which the pipeline cannot be trusted to match a fresh run: the next run resets the session.
+SPOILERS = ("Delete", "LoadState", "ResetSession", "Connect", "Disconnect", "ReplaceReaderFileName")
+
+
+class State:
+    session = None
+    dirty = True
+    fresh = True          # the first run of a session records; the next ones reuse
+    memo = {}             # (function name, call index) -> proxy
+    times = {}            # (function name, call index) -> (AnimationTime, TimeKeeper.Time) right after the call
+    calls = {}            # function name -> calls so far in this run
+    depth = 0
+    executions = {}       # "Name#i" -> times the proxy's algorithm executed during this run
+    observed = set()
+
+
+def _count_executions(key, proxy):
+    if key in State.observed:
+        return
+    try:
+        algorithm = proxy.GetClientSideObject()
+    except Exception:  # noqa: BLE001
+        return
+    if algorithm is None or not hasattr(algorithm, "AddObserver"):
+        return
+
+    def seen(obj, event, key=key):
+        State.executions[key] = State.executions.get(key, 0) + 1
+
+    algorithm.AddObserver("EndEvent", seen)
+    State.observed.add(key)
+
+
+def _time_now():
+    try:
+        return (simple.GetAnimationScene().AnimationTime, simple.GetTimeKeeper().Time)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _set_time(value):
+    if value is None:
+        return
+    scene, keeper = simple.GetAnimationScene(), simple.GetTimeKeeper()
+    if scene.AnimationTime != value[0]:
+        scene.AnimationTime = value[0]
+    if keeper.Time != value[1]:
+        keeper.Time = value[1]
+
+
+def _memoized(name, create):
+    def CreateObject(*inputs, **params):
+        if State.depth:
+            return create(*inputs, **params)
+        index = State.calls.get(name, 0)
+        State.calls[name] = index + 1
+        key = (name, index)
+        tag = "%s#%d" % key
+        proxy = State.memo.get(key)
+        State.depth += 1
+        try:
+            if proxy is None or State.fresh:
+                proxy = create(*inputs, **params)
+                State.memo[key] = proxy
+                _count_executions(tag, proxy)
+                State.times[key] = _time_now()
+                return proxy
+            params.pop("registrationName", None)
+            params.pop("guiName", None)
+            if inputs:
+                input_name = servermanager.vtkSMCoreUtilities.GetInputPropertyName(proxy.SMProxy, 0)
+                proxy.SetPropertyWithName(input_name, list(inputs) if len(inputs) > 1 else inputs[0])
+            simple.SetProperties(proxy, **params)
+            simple.SetActiveSource(proxy)
+            _set_time(State.times.get(key))
+            return proxy
+        finally:
+            State.depth -= 1
+
+    CreateObject.__name__ = name
+    CreateObject.__doc__ = create.__doc__
+    setattr(CreateObject, "__paraview_create_object_tag", True)
+    CreateObject._replay_wrapped = create
+    return CreateObject
+
+
+def _spoiler(name, original):
+    def call(*args, **kwargs):
+        State.dirty = True
+        return original(*args, **kwargs)
+
+    call.__name__ = name
+    call.__doc__ = original.__doc__
+    call._replay_wrapped = original
+    return call
+
+
+def _wrap_simple():
+    modules = servermanager.ActiveConnection.ProxiesNS
+    creators = set()
+    for module in (modules.sources, modules.filters):
+        creators.update(key for key in dir(module) if simple._func_name_valid(key))
+    creators.add("OpenDataFile")
+    for name in creators:
+        original = getattr(simple, name, None)
+        if callable(original) and not hasattr(original, "_replay_wrapped"):
+            setattr(simple, name, _memoized(name, original))
+    for name in SPOILERS:
+        original = getattr(simple, name, None)
+        if callable(original) and not hasattr(original, "_replay_wrapped"):
+            setattr(simple, name, _spoiler(name, original))
+
+
+def _unwrap(name):
+    value = getattr(simple, name, None)
+    while value is not None and hasattr(value, "_replay_wrapped"):
+        value = value._replay_wrapped
+    return value
+
+
+def reset_session():
+    """A fresh ParaView session, as a new pvbatch process has; functions are rebuilt for the new connection."""
+    _unwrap("ResetSession")()
+    simple.SetActiveView(None)
+    simple.SetActiveSource(None)
+    State.memo, State.times, State.executions, State.observed = {}, {}, {}, set()
+    # ResetSession only adds functions that are missing: drop ours (they carry the paraview tag) and rebuild.
+    simple._remove_functions(vars(simple))
+    simple._add_functions(vars(simple))
+    _wrap_simple()
+    State.fresh, State.dirty = True, False
+
+
+def clear_view_side():
+    """Delete what a run shows, keep what it computes."""
+    controller = servermanager.ParaViewPipelineController()
+    pxm = servermanager.ProxyManager()
+    for group in VIEW_SIDE:
+        for (name, _id), proxy in list(pxm.GetProxiesInGroup(group).items()):
+            if pxm.GetProxy(group, name) is None:
+                continue  # already gone with the view it belonged to
+            try:
+                controller.UnRegisterProxy(proxy)
+            except Exception:  # noqa: BLE001
+                pxm.UnRegisterProxy(group, name, proxy)
+    simple.SetActiveView(None)
+    simple.SetActiveSource(None)
+    State.fresh = False
+
+
+def run_job(job):
+    reset = job.get("session") != State.session or State.dirty
+    if reset:
+        reset_session()
+        State.session = job.get("session")
+    else:
+        clear_view_side()
+    State.calls, State.executions = {}, {}
+    script = job["script"]
+    cwd = job.get("cwd") or os.getcwd()
+    os.chdir(cwd)
+    sys.argv = [script] + list(job.get("argv", []))
+    out, err = io.StringIO(), io.StringIO()
+    returncode = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            with open(script, "rb") as handle:
+                code = compile(handle.read(), script, "exec")
+            exec(code, {"__name__": "__main__", "__file__": script, "__builtins__": __builtins__})
+        except SystemExit as stop:
+            if stop.code is None or stop.code == 0:
+                returncode = 0
+            elif isinstance(stop.code, int):
+                returncode = stop.code
+            else:
+                err.write("%s\n" % (stop.code,))
+                returncode = 1
+        except BaseException:  # noqa: BLE001 - report it like pvbatch would, then go on serving
+            traceback.print_exc(file=err)
+            returncode = 1
+    if returncode != 0:
+        State.dirty = True  # a half-built pipeline must not serve the next run
+    return {"id": job.get("id"), "returncode": returncode, "stdout": out.getvalue(), "stderr": err.getvalue(),
+            "reset": reset, "executions": dict(State.executions)}
+
+
+def main():
+    # pvbatch replaces sys.stdin/sys.stdout with its own capture objects: talk over the real descriptors.
+    channel = io.open(os.dup(1), "w", encoding="utf-8")
+    for line in io.open(0, "r", encoding="utf-8", closefd=False):
+        if not line.strip():
+            continue
+        job = json.loads(line)
+        if job.get("quit"):
+            break
+        try:
+            answer = run_job(job)
+        except BaseException as exc:  # noqa: BLE001
+            State.dirty = True
+            answer = {"id": job.get("id"), "returncode": 1, "stdout": "", "reset": True, "executions": {},
+                      "stderr": "replay worker: %s: %s\n" % (type(exc).__name__, exc)}
+        channel.write(MARK + json.dumps(answer) + "\n")
+        channel.flush()
+
+
+if __name__ == "__main__":
+    main()
