@@ -10,6 +10,7 @@ out.json: one dict per pair, in order (see image() and data()).
 """
 import json
 import math
+import os
 import sys
 
 import numpy
@@ -47,6 +48,8 @@ def write_difference(first, bad, path):
     array = numpy_to_vtk(out.reshape(-1, 3).astype(numpy.uint8), deep=True)
     array.SetName("difference")
     image.GetPointData().SetScalars(array)
+    if os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
     writer = vtkPNGWriter()
     writer.SetFileName(path)
     writer.SetInputData(image)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,14 +55,12 @@ class Side:
     returncode: int | None = None
     seconds: float = 0.0
     log: str = ""  # pvbatch's stdout + stderr
+    error: str | None = None  # pvbatch's failure in one line
 
     @property
     def failed(self) -> bool:
         return self.returncode != 0
 
-    def last_words(self, lines: int = 3) -> str:
-        tail = [line for line in self.log.strip().splitlines() if line.strip()][-lines:]
-        return " | ".join(tail) or "no output"
 
 
 @dataclass
@@ -114,46 +113,58 @@ def recording_script(text: str, source_name: str, state_path: str | None = None)
     from .source import detect_kind
 
     if detect_kind(text) == "state":
-        return state_screenshots_script(state_path or source_name)
+        return state_screenshots_script(text, source_name, state_path or source_name)
     from .trace.convert import batch_only
 
     return batch_only(text, source_name).code
 
 
-# A state records no outputs: what it shows is its render views, so the recording side loads it as
-# it is and saves each render view at its recorded size, named as the converted state script names them.
+# A state records no outputs: what it shows is its render views. The recording side loads it with a
+# plain LoadState and saves what the converted state script saves (one image per render view at its
+# recorded size, one per layout of several views), under the same names, so the two pair up.
 _STATE_SCRIPT = """\
-# replay verify: the state {name} as recorded; one screenshot per render view into --output-dir.
+# replay verify: the state {name} loaded as recorded; its views' images go to --output-dir.
 import argparse
 import os
-import re
 
-from paraview import servermanager
-from paraview.simple import LoadState, SaveScreenshot
+from paraview.simple import FindView, GetLayoutByName, LoadState, SaveScreenshot
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--output-dir", required=True)
-folder = parser.parse_args().__dict__["output_dir"]
+parser.add_argument("--output-dir", dest="folder", required=True)
+folder = parser.parse_args().folder
 os.makedirs(folder, exist_ok=True)
 LoadState({path!r})
-views = servermanager.ProxyManager().GetProxiesInGroup("views")
-for (name, _), view in sorted(views.items()):
-    if view.GetXMLName() in ("RenderView", "OrthographicSliceView") and view.GetProperty("ViewSize"):
-        size = [int(v) for v in view.ViewSize]
-        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.-") or "view"
-        SaveScreenshot(os.path.join(folder, base + ".png"), view, ImageResolution=size)
+for name, image, size in {views!r}:
+    view = FindView(name)
+    SaveScreenshot(os.path.join(folder, image), view, **({{"ImageResolution": size}} if size else {{}}))
+for name, image in {layouts!r}:
+    layout = GetLayoutByName(name)
+    SaveScreenshot(os.path.join(folder, image), layout, ImageResolution=[int(v) for v in layout.GetSize()])
 """
 
 
-def state_screenshots_script(state_path: str) -> str:
-    """Load the state as it is and save every render view at its recorded size: what the state shows."""
-    return _STATE_SCRIPT.format(name=os.path.basename(state_path), path=state_path)
+def state_screenshots_script(text: str, source_name: str, state_path: str) -> str:
+    from .state.convert import inspect_state
+    from .state.emit import image_name
+
+    _, inventory = inspect_state(text, source_name)
+    views = [(v["name"], image_name(v["name"], "view"), v["size"]) for v in inventory.extra.get("views", [])]
+    layouts = [(l["name"], image_name(l["name"], "view")) for l in inventory.extra.get("layouts", [])]
+    return _STATE_SCRIPT.format(name=source_name, path=state_path, views=views, layouts=layouts)
 
 
-def replay_script(text: str, source_name: str) -> str:
-    from .convert import convert_text
+def replay_script(text: str, source_name: str, state_path: str | None = None) -> str:
+    """The replay as `replay convert` makes it, with no --param: every parameter at its default."""
+    from .source import detect_kind
 
-    return convert_text(text, [], source_name=source_name, script_name="replay.py").code
+    if detect_kind(text) == "state":
+        from .state.convert import convert_state
+
+        # An absolute state path: the script runs from the work folder, not beside the state.
+        return convert_state(text, [], source_name=source_name, script_name="replay.py", state_path=state_path).code
+    from .trace.convert import convert_trace
+
+    return convert_trace(text, [], source_name=source_name, script_name="replay.py").code
 
 
 def script_source_note(script_text: str, recording_text: str, script_name: str) -> str | None:
@@ -270,7 +281,6 @@ def compare(recording_dir: str, replay_dir: str, tolerance: float = 0.0, *, diff
             diff = None
             if diff_dir and kind == "image":
                 diff = os.path.join(diff_dir, name + ".diff.png")
-                os.makedirs(os.path.dirname(diff), exist_ok=True)
             measured.append({"name": name, "kind": kind, "a": first, "b": second, "diff": diff})
     if measured:
         for request, m in zip(measured, measure(measured, tolerance, pvpython=pvpython, timeout=timeout)):
@@ -324,9 +334,14 @@ def _read_recording(recording) -> tuple:
     from .files import read_text
 
     if isinstance(recording, str) and "\n" in recording:
-        return recording, None, "recording.py"
+        from .source import detect_kind
+
+        return recording, None, "recording.pvsm" if detect_kind(recording) == "state" else "recording.py"
     path = os.fspath(recording)
     return read_text(path), path, os.path.basename(path)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _run_side(side: Side, *, pvbatch, mpi, timeout, cwd) -> Side:
@@ -336,6 +351,7 @@ def _run_side(side: Side, *, pvbatch, mpi, timeout, cwd) -> Side:
     side.returncode = result.returncode
     side.seconds = result.seconds
     side.log = (result.stdout or "") + (result.stderr or "")
+    side.error = " ".join(_ANSI.sub("", result.error).split()) if result.error else None
     return side
 
 
@@ -362,12 +378,18 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
                           "recorded, so it needs its data at the recorded paths)", path or name, first_line,
                           1 if first_line else None)
     from .files import read_text
+    from .source import detect_kind
 
     replay_text = read_text(script) if script else None
     folder = work_dir or tempfile.mkdtemp(prefix="replay-verify-")
     os.makedirs(folder, exist_ok=True)
     try:
-        recording_code = recording_script(text, name, os.path.abspath(path) if path else None)
+        state_path = None
+        if detect_kind(text) == "state":
+            state_path = os.path.abspath(path) if path else os.path.join(folder, "recording.pvsm")
+            if not path:
+                Path(state_path).write_text(text, encoding="utf-8")
+        recording_code = recording_script(text, name, state_path)
         recording_file = os.path.join(folder, "recording.py")
         Path(recording_file).write_text(recording_code, encoding="utf-8")
         notes = []
@@ -378,7 +400,7 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
                 notes.append(note)
         else:
             replay_file = os.path.join(folder, "replay.py")
-            Path(replay_file).write_text(replay_script(text, name), encoding="utf-8")
+            Path(replay_file).write_text(replay_script(text, name, state_path), encoding="utf-8")
         first = Side("recording", recording_file, os.path.join(folder, "recording"))
         second = Side("replay", replay_file, os.path.join(folder, "replay"))
         for side in (first, second):
@@ -413,7 +435,7 @@ def _problem(first: Side, second: Side) -> str | None:
     """What makes the outputs not count as the same, beyond what the table shows."""
     for side in (first, second):
         if side.failed:
-            return f"the {side.label} failed under pvbatch (exit {side.returncode}): {side.last_words()}"
+            return f"the {side.label} failed under pvbatch: {side.error}"
     wrote_first, wrote_second = output_files(first.output_dir), output_files(second.output_dir)
     if not wrote_first and not wrote_second:
         return "neither the recording nor the replay wrote any output: there is nothing to compare " \
