@@ -222,8 +222,11 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def run(script, params: Params = None, *, mpi: int | None = None, pvbatch: str | None = None, cwd=None,
-        timeout: float | None = None, env: Mapping[str, str] | None = None) -> RunResult:
-    """Run `script` under pvbatch with params; never raises for pvbatch's own failure (see RunResult.check)."""
+        timeout: float | None = None, env: Mapping[str, str] | None = None, on_start=None) -> RunResult:
+    """Run `script` under pvbatch with params; never raises for pvbatch's own failure (see RunResult.check).
+
+    on_start(proc) gets the pvbatch process, so a caller in another thread can stop it (sweeps on Ctrl-C).
+    """
     script = os.fspath(script)
     words = script_arguments(params)
     command = pvbatch_command(mpi=mpi, pvbatch=pvbatch) + [script, *words]
@@ -235,7 +238,7 @@ def run(script, params: Params = None, *, mpi: int | None = None, pvbatch: str |
         full_env = dict(os.environ)
         full_env.update(env)
     for attempt in (1, 2):
-        result = _run_once(command, cwd, full_env, timeout, out_dir)
+        result = _run_once(command, cwd, full_env, timeout, out_dir, on_start)
         # Concurrent `xvfb-run -a` can pick the same display number; that is not the script's fault: retry once.
         if attempt == 2 or result.ok or command[0] != "xvfb-run" or not _lost_x(result.stderr):
             return result
@@ -246,11 +249,13 @@ def _lost_x(stderr: str) -> bool:
     return "bad X server connection" in stderr or "Xvfb failed to start" in stderr
 
 
-def _run_once(command, cwd, full_env, timeout, out_dir) -> RunResult:
+def _run_once(command, cwd, full_env, timeout, out_dir, on_start=None) -> RunResult:
     start_wall = time.time()
     start = time.monotonic()
     proc = subprocess.Popen(command, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, errors="replace", start_new_session=True)
+    if on_start:
+        on_start(proc)
     timed_out = False
     try:
         stdout, stderr = proc.communicate(timeout=timeout)

@@ -1,0 +1,369 @@
+"""`replay sweep`: run a replay script for many parameter values, each run into its own folder.
+
+Pipeline: plan (replay/plan.py: grid/table -> validated RunSpecs) -> resume (skip runs the manifest says
+succeeded) -> execute (local workers, or SLURM via replay/slurm.py) -> record (manifest.json, manifest.csv and
+index.html, rewritten atomically after every run, so a killed sweep resumes where it stopped).
+
+Local execution: by default each of the -j workers is one persistent pvbatch (replay/worker.py) that keeps the
+data pipeline between runs that change only properties; `separate=True` (or --mpi) starts one pvbatch per run.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Optional, Sequence
+
+from .errors import OutputError, RunError, UsageError
+from .files import read_text, write_atomic
+from .plan import RunSpec, plan, read_spec, session_key
+
+MANIFEST_JSON = "manifest.json"
+MANIFEST_CSV = "manifest.csv"
+GALLERY = "index.html"
+
+
+@dataclass
+class SweepResult:
+    out_dir: Path
+    rows: list
+    ran: int = 0
+    skipped: int = 0
+    manifest: Optional[Path] = None
+    gallery: Optional[Path] = None
+    slurm_script: Optional[Path] = None
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list:
+        return [r for r in self.rows if r.get("status") != "ok"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+
+def shown(words) -> str:
+    return " ".join(words) if isinstance(words, (list, tuple)) else str(words)
+
+
+def manifest_row(run: RunSpec, *, folder=None, returncode=None, seconds=None, outputs=(), error=None,
+                 status: Optional[str] = None) -> dict:
+    """One run as the manifest records it (the SLURM backend builds its rows with this too)."""
+    if status is None:
+        status = "ok" if returncode == 0 and not error else "failed"
+    return {
+        "folder": Path(run.folder).as_posix() if not Path(run.folder).is_absolute() else Path(run.folder).name,
+        "params": {name: shown(words) for name, words in run.params.items()},
+        "status": status,
+        "returncode": returncode,
+        "seconds": seconds,
+        "outputs": list(outputs or []),
+        "error": error,
+        "key": run.key,
+    }
+
+
+# -- manifest ---------------------------------------------------------------------------------------------------
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_manifest(out_dir: Path) -> Optional[dict]:
+    path = out_dir / MANIFEST_JSON
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise OutputError("is not a replay sweep manifest (cannot read it as JSON); choose another -o",
+                          str(path)) from None
+
+
+def manifest_csv(rows: Sequence[dict]) -> str:
+    names: list[str] = []
+    for row in rows:
+        names += [n for n in row["params"] if n not in names]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["folder", *names, "status", "returncode", "seconds", "outputs", "error"])
+    for row in rows:
+        writer.writerow([row["folder"], *(row["params"].get(n, "") for n in names), row["status"],
+                         "" if row.get("returncode") is None else row["returncode"],
+                         "" if row.get("seconds") is None else row["seconds"],
+                         ";".join(row.get("outputs") or []), row.get("error") or ""])
+    return buffer.getvalue()
+
+
+def write_records(out_dir: Path, header: dict, rows: Sequence[dict]) -> None:
+    """manifest.json, manifest.csv, index.html: each replaced whole, never half-written."""
+    from .gallery import render
+
+    manifest = {**header, "runs": list(rows)}
+    write_atomic(out_dir / MANIFEST_JSON, json.dumps(manifest, indent=2) + "\n")
+    write_atomic(out_dir / MANIFEST_CSV, manifest_csv(rows))
+    write_atomic(out_dir / GALLERY, render(manifest))
+
+
+# -- time=all ---------------------------------------------------------------------------------------------------
+
+_PROBE = r'''
+import json, sys
+from paraview.simple import OpenDataFile, GetAnimationScene
+request = json.loads(sys.argv[1])
+steps = set()
+for files in request:
+    reader = OpenDataFile(files if len(files) > 1 else files[0])
+    if reader is None:
+        sys.exit("replay: ParaView has no reader for %s" % files[0])
+    steps.update(getattr(reader, "TimestepValues", None) or [])
+print("REPLAY-TIMESTEPS " + json.dumps(sorted(float(s) for s in steps)))
+'''
+
+
+def probe_timesteps(spec: dict, files: Mapping[str, list], *, pvbatch: Optional[str] = None) -> list[float]:
+    """The data's time steps, read by pvbatch from the run's file parameters (or the recorded files)."""
+    from .run import run
+
+    request = []
+    for param in spec["parameters"]:
+        if param["kind"] != "file":
+            continue
+        value = files.get(param["name"]) or param["default"]
+        request.append([value] if isinstance(value, str) else list(value))
+    if not request:
+        raise UsageError("--grid time=all: the script reads no file whose time steps could be listed")
+    with tempfile.TemporaryDirectory(prefix="replay-probe-") as folder:
+        probe = Path(folder, "timesteps.py")
+        probe.write_text(_PROBE, encoding="utf-8")
+        result = run(probe, [json.dumps(request)], pvbatch=pvbatch)
+    for line in result.stdout.splitlines():
+        if line.startswith("REPLAY-TIMESTEPS "):
+            return json.loads(line.split(" ", 1)[1])
+    raise RunError(f"--grid time=all: could not read the time steps: {result.error or 'no answer from pvbatch'}")
+
+
+# -- execution --------------------------------------------------------------------------------------------------
+
+class _Local:
+    """-j threads, each feeding one pvbatch (a persistent worker, or one process per run)."""
+
+    def __init__(self, script: Path, spec: dict, out_dir: Path, *, jobs: int, mpi, pvbatch, separate, cwd,
+                 timeout, record: Callable[[RunSpec, dict], None]):
+        self.script, self.spec, self.out_dir = script, spec, out_dir
+        self.jobs, self.mpi, self.pvbatch, self.cwd, self.timeout = jobs, mpi, pvbatch, cwd, timeout
+        self.separate = separate or bool(mpi)
+        self.record = record
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.workers: list = []
+        self.procs: set = set()
+        self.running: dict = {}
+
+    def execute(self, runs: list[RunSpec]) -> None:
+        # Runs that read the same files go to the same worker one after another: it keeps their pipeline.
+        ordered = sorted(runs, key=lambda r: session_key(self.spec, r.params, str(self.script)))
+        shares = [ordered[i::1] for i in range(1)]
+        if self.jobs > 1:
+            size = -(-len(ordered) // self.jobs)
+            shares = [ordered[i:i + size] for i in range(0, len(ordered), size)]
+        threads = [threading.Thread(target=self._serve, args=(share,), daemon=True) for share in shares]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.2)
+        except KeyboardInterrupt:
+            self.stop.set()
+            self._kill_all()
+            for thread in threads:
+                thread.join(10)
+            raise
+
+    def _kill_all(self) -> None:
+        from .run import _stop
+
+        with self.lock:
+            for worker in self.workers:
+                worker.kill()
+            for proc in list(self.procs):
+                _stop(proc)
+
+    def _serve(self, share: list[RunSpec]) -> None:
+        worker = None
+        if not self.separate:
+            from .worker import Worker
+
+            worker = Worker(pvbatch=self.pvbatch)
+            with self.lock:
+                self.workers.append(worker)
+        try:
+            for run in share:
+                if self.stop.is_set():
+                    return
+                self._one(run, worker)
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    def _one(self, run: RunSpec, worker) -> None:
+        from .run import list_outputs, run as run_script, script_arguments
+
+        folder = self.out_dir / run.folder
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        words = script_arguments(run.params) + ["--output-dir", str(folder)]
+        try:
+            if worker is not None:
+                session = session_key(self.spec, run.params, str(self.script))
+                result = worker.run(self.script, words, session=session, cwd=self.cwd, timeout=self.timeout)
+            else:
+                def track(proc):
+                    with self.lock:
+                        self.procs.add(proc)
+
+                result = run_script(self.script, words, mpi=self.mpi, pvbatch=self.pvbatch, cwd=self.cwd,
+                                    timeout=self.timeout, on_start=track)
+        except Exception as exc:  # noqa: BLE001 - one run's trouble must not stop the others
+            if self.stop.is_set():
+                return
+            row = manifest_row(run, returncode=None, error=f"{type(exc).__name__}: {exc}",
+                               outputs=list_outputs(folder))
+            self.record(run, row)
+            return
+        if self.stop.is_set():
+            return  # killed by Ctrl-C: not a result; the run stays pending and re-runs next time
+        row = manifest_row(run, returncode=result.returncode, seconds=result.seconds,
+                           outputs=list_outputs(folder), error=result.error)
+        if getattr(result, "executions", None) is not None:
+            row["executions"] = result.executions
+        self.record(run, row)
+
+
+def _script_text(script) -> tuple[Path, str]:
+    path = Path(os.fspath(script))
+    return path.resolve(), read_text(path)
+
+
+def _check_out_dir(out_dir: Path, header: dict, previous: Optional[dict], force: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError("exists and is not a folder", str(out_dir))
+    if previous is None:
+        if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+            raise OutputError("is not empty and holds no sweep manifest: a sweep never writes over other files "
+                              "(use another -o, or --force)", str(out_dir))
+        return
+    if force:
+        return
+    if previous.get("script_sha256") != header["script_sha256"]:
+        raise OutputError(f"holds a sweep of another script or an older version of it "
+                          f"({previous.get('script', '?')}); its results would no longer match: use another -o, "
+                          "or --force to run every run again", str(out_dir))
+
+
+def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequence[str] = (),
+          table: Optional[str] = None, out_dir="sweep", jobs: int = 1, mpi: Optional[int] = None,
+          pvbatch: Optional[str] = None, force: bool = False, separate: bool = False, backend: str = "local",
+          cwd=None, timeout: Optional[float] = None, partition: Optional[str] = None,
+          time_limit: Optional[str] = None, sbatch_args: Sequence[str] = (), dry_run: bool = False,
+          on_plan: Optional[Callable[[list, list], None]] = None,
+          on_run: Optional[Callable[[dict], None]] = None) -> SweepResult:
+    """Run `script` once per variant (dicts name -> value(s)), grid point (['Name=v1,v2', ...]) or table row.
+
+    Every value is checked against the script's parameters before anything runs. Runs that succeeded in an
+    earlier sweep into the same out_dir are skipped unless force. Returns the manifest rows.
+    """
+    if jobs < 1:
+        raise UsageError(f"-j {jobs}: must be at least 1")
+    if backend not in ("local", "slurm"):
+        raise UsageError(f"--backend {backend!r}: use local or slurm")
+    script_path, text = _script_text(script)
+    spec = read_spec(text, str(script))
+    timesteps = (lambda sp, files: probe_timesteps(sp, files, pvbatch=pvbatch))
+    runs = plan(text, str(script), grid=grid, table=table, variants=variants, timesteps=timesteps)
+    out = Path(os.fspath(out_dir)).resolve()
+    header = {"replay_sweep": 1, "script": str(script_path), "script_name": script_path.name,
+              "script_sha256": _sha(text)}
+    previous = load_manifest(out)
+    _check_out_dir(out, header, previous, force)
+    out.mkdir(parents=True, exist_ok=True)
+
+    # Rows of the manifest, in order: earlier runs first (kept), then this plan's new ones.
+    rows: dict[str, dict] = {}
+    if previous and not force and previous.get("script_sha256") == header["script_sha256"]:
+        for row in previous.get("runs", []):
+            rows[row["folder"]] = row
+    todo, skipped = [], 0
+    for run in runs:
+        folder = Path(run.folder).as_posix()
+        old = rows.get(folder)
+        if (old and old.get("status") == "ok" and old.get("key") == run.key and not force
+                and all((out / folder / o).exists() for o in old.get("outputs", []))):
+            skipped += 1
+            continue
+        rows[folder] = manifest_row(run, status="pending")
+        todo.append(run)
+    if on_plan:
+        on_plan(runs, todo)
+    lock = threading.Lock()
+
+    def record(run: RunSpec, row: dict) -> None:
+        with lock:
+            rows[row["folder"]] = row
+            write_records(out, header, list(rows.values()))
+        if on_run:
+            on_run(row)
+
+    result = SweepResult(out, [], skipped=skipped, manifest=out / MANIFEST_JSON, gallery=out / GALLERY)
+    if backend == "slurm":
+        from . import slurm
+
+        if not dry_run:
+            write_records(out, header, list(rows.values()))
+
+        def submitted(job, job_id):
+            result.slurm_script = job.script
+
+        slurm_rows = slurm.run_array(script_path, todo, out, mpi=mpi, partition=partition, time_limit=time_limit,
+                                     sbatch_args=sbatch_args, dry_run=dry_run, on_submit=submitted) if todo else []
+        for row in slurm_rows:
+            record(None, row)
+        result.ran = len(slurm_rows)
+    else:
+        write_records(out, header, list(rows.values()))
+        local = _Local(script_path, spec, out, jobs=min(jobs, max(1, len(todo))), mpi=mpi, pvbatch=pvbatch,
+                       separate=separate, cwd=cwd, timeout=timeout, record=record)
+        try:
+            local.execute(todo)
+        except KeyboardInterrupt:
+            with lock:
+                for row in rows.values():
+                    if row["status"] == "pending":
+                        row["status"] = "interrupted"
+                        row["error"] = "stopped by Ctrl-C before it finished"
+                write_records(out, header, list(rows.values()))
+            raise
+        result.ran = len(todo)
+    result.rows = list(rows.values())
+    return result
+
+
+class _CallableModule(__import__("types").ModuleType):
+    # Importing replay.sweep binds the package attribute replay.sweep to this module, hiding the lazy
+    # replay.sweep() of the public API; calling the module calls sweep() so both spellings work.
+    def __call__(self, *args, **kwargs):
+        return sweep(*args, **kwargs)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule
