@@ -49,8 +49,22 @@ STATE = """<{root}>
       <Property name="FileNameInfo" id="27.FileNameInfo" number_of_elements="1">
         <Element index="0" value="{path}"/>
       </Property>
-      <Property name="SelectInputScalars" id="27.SelectInputScalars" number_of_elements="1">
-        <Element index="0" value="x"/>
+      <Property name="PointArrayStatus" id="27.PointArrayStatus" number_of_elements="2">
+        <Element index="0" value="RTData"/>
+        <Element index="1" value="1"/>
+      </Property>
+    </Proxy>
+    <Proxy group="filters" type="Contour" id="51" servers="1">
+      <Property name="ContourValues" id="51.ContourValues" number_of_elements="1">
+        <Element index="0" value="3"/>
+      </Property>
+    </Proxy>
+    <Proxy group="filters" type="MyPluginFilter" id="52" servers="1">
+      <Property name="Level" id="52.Level" number_of_elements="1">
+        <Element index="0" value="3"/>
+      </Property>
+      <Property name="LevelInfo" id="52.LevelInfo" number_of_elements="1">
+        <Element index="0" value="3"/>
       </Property>
     </Proxy>
     <Proxy group="sources" type="CSVReader" id="30" servers="1">
@@ -82,6 +96,8 @@ STATE = """<{root}>
     </ProxyCollection>
     <ProxyCollection name="sources">
       <Item id="50" name="Contour1"/>
+      <Item id="51" name="Contour2"/>
+      <Item id="52" name="Plugin1"/>
       <Item id="27" name="wave.vti"/>
       <Item id="30" name="a_*"/>
     </ProxyCollection>
@@ -120,38 +136,44 @@ def test_inventory_across_versions(root, version):
          "default": ["/data/a_0.csv", "/data/a_1.csv"], "line": _line_of(text, 'name="FileName" id="30')},
     ]
     assert by_name["time"].default == 2.5 and by_name["time"].line == _line_of(text, 'AnimationTime" id')
-    assert by_name["ContourValues"].default == [157, 200.5]
-    assert by_name["Contour1.SelectInputScalars"].default == [0, 0, 0, 0, "RTData"]
-    assert by_name["wave.vti.SelectInputScalars"].default == "x"
+    # Properties go by their paraview.simple names, as in traces; shared names say whose they are.
+    assert by_name["Contour1.Isosurfaces"].default == [157, 200.5]
+    assert by_name["Contour2.Isosurfaces"].default == 3
+    assert by_name["ContourBy"].default == [0, 0, 0, 0, "RTData"]
+    assert by_name["PointArrays"].default == ["RTData", 1] and by_name["Level"].default == 3
     # No inputs, no server-reported information, and every view gets its size.
-    assert "Input" not in by_name and "FileNameInfo" not in by_name
+    assert not {"Input", "FileNameInfo", "LevelInfo", "ContourValues"} & set(by_name)
     assert inventory.extra["views"] == [{"id": "68", "name": "RenderView1", "type": "RenderView",
                                          "size": [400, 300], "line": _line_of(text, 'id="68"')}]
 
 
 def test_script_body_loads_with_ids_names_and_files():
-    result = replay.convert_state(state(), ["ContourValues"], source_name="s.pvsm", script_name="s_replay.py")
+    result = replay.convert_state(state(), ["Contour1.ContourValues"], source_name="s.pvsm",
+                                  script_name="s_replay.py")
     code = result.code
     ast.parse(code)
     assert code.startswith("# replay: generated from s.pvsm (ParaView 5.11.0 state) by: replay convert s.pvsm "
-                           "--param ContourValues\n")
+                           "--param Contour1.ContourValues\n")
     assert "_REPLAY_STATE = 's.pvsm'" in code
     assert ("{'id': 27, 'name': 'wave.vti', 'FileName': _replay_files('wave.vti.FileName', '/data/wave.vti')}"
             in code)
     assert ("{'id': 30, 'name': 'a_*', 'FileName': _replay_files('a__.FileName', "
             "['/data/a_0.csv', '/data/a_1.csv'])}" in code)
-    assert "_replay_edit('50', 'ContourValues', 'ContourValues', [157, 200.5])" in code
+    # The XML name on the command line is the paraview.simple name; the script edits the XML one.
+    assert "_replay_edit('50', 'ContourValues', 'Contour1.Isosurfaces', [157, 200.5])" in code
     assert "_replay_screenshot('RenderView1', FindView('RenderView1'), [400, 300])" in code
     assert "SpreadSheetView1" not in code.split("# ---- recorded")[1]
-    assert [p.name for p in result.parameters] == ["wave.vti.FileName", "a__.FileName", "time", "ContourValues",
-                                                    "output-dir"]
+    assert [p.name for p in result.parameters] == ["wave.vti.FileName", "a__.FileName", "time",
+                                                    "Contour1.Isosurfaces", "output-dir"]
     spec = json.loads(re.search(r"r'''(.*?)'''", code, re.S).group(1))
     assert spec["parameters"][3]["type"] == "auto" and spec["parameters"][3]["nargs"] == "+"
 
 
 def test_unknown_param_names_close_matches():
-    with pytest.raises(UnknownParameter, match="Contour1.ContourValues"):
-        replay.convert_state(state(), ["Contour1.ContourValue"], source_name="s.pvsm")
+    with pytest.raises(UnknownParameter, match="Contour1.Isosurfaces"):
+        replay.convert_state(state(), ["Contour1.Isosurface"], source_name="s.pvsm")
+    both = replay.convert_state(state(), ["Isosurfaces"], source_name="s.pvsm").parameters
+    assert [p.name for p in both if p.kind == "property"] == ["Contour1.Isosurfaces", "Contour2.Isosurfaces"]
 
 
 def test_embed_survives_quotes_backslashes_and_cr():
@@ -238,8 +260,8 @@ def test_cli_detects_state_by_content_and_points_script_at_it(tmp_path):
     recording.write_text(state())
     out = tmp_path / "scripts" / "study_replay.py"
     out.parent.mkdir()
-    proc = run_replay("convert", recording, "-o", out, "--param", "Contour1.ContourValues")
+    proc = run_replay("convert", recording, "-o", out, "--param", "Contour2.Isosurfaces")
     assert proc.returncode == 0, proc.stderr
     code = out.read_text()
     assert "_REPLAY_STATE = '../in/study.txt'" in code
-    assert "--ContourValues" in proc.stderr
+    assert "--Contour2.Isosurfaces" in proc.stderr

@@ -196,9 +196,9 @@ def test_inspect_lists_files_time_views_properties(states):
     assert '<Property name="FileName"' in text[params["FileName"]["line"] - 1]
     assert params["time"]["kind"] == "time" and params["time"]["default"] == 0.0
     assert params["Invert"]["proxy"] == "Clip1" and params["Invert"]["default"] == 1
-    # Both filters have SelectInputScalars: the name says whose.
-    assert {"Clip1.SelectInputScalars", "Contour1.SelectInputScalars"} <= set(params)
-    assert "SelectInputScalars" not in params
+    # paraview.simple names, as in a trace of the same pipeline (the state stores SelectInputScalars).
+    assert params["Scalars"]["proxy"] == "Clip1" and params["ContourBy"]["proxy"] == "Contour1"
+    assert params["Isosurfaces"]["default"] == 157 and "SelectInputScalars" not in params
     # Information the server reported is not a parameter, nor are inputs.
     assert not any(p["property"] in ("FileNameInfo", "PointArrayInfo", "TimestepValues", "Input")
                    for p in params.values())

@@ -30,7 +30,24 @@ def _default_script_name(source_name: str) -> str:
 
 
 def _requested(params, inventory) -> list[str]:
-    return [str(p) for p in params]
+    """--param names, with a state's own XML names (ContourValues, Contour1.ContourValues) taken as
+    the paraview.simple names they stand for (Isosurfaces), since a user reading the .pvsm sees those."""
+    requested = [str(p) for p in params]
+    if not requested:
+        return requested
+    candidates = all_parameters(inventory)
+    known = {n for p in candidates for n in (p.name, p.property, f"{p.proxy}.{p.property}")}
+    aliases: dict[str, list[str]] = {}
+    for p in candidates:
+        for site in p.sites[:1]:
+            xml = site.extra.get("xml") if isinstance(site.extra, dict) else None
+            if xml and xml != p.property:
+                aliases.setdefault(xml, []).append(p.name)
+                aliases.setdefault(f"{p.proxy}.{xml}", []).append(p.name)
+    names = []
+    for wanted in requested:
+        names += [wanted] if wanted in known or wanted not in aliases else aliases[wanted]
+    return names
 
 
 def command_line(source_name: str, params, embed: bool) -> str:

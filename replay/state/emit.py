@@ -126,15 +126,15 @@ def body(inventory: Inventory, params: list[Parameter], *, state_ref: str, embed
     for p in params:
         if p.kind == "property":
             site = p.sites[0]
-            lines.append(f"_replay_edit({site.extra['id']!r}, {p.property!r}, {p.name!r}, {literal(p.default)})")
+            lines.append(f"_replay_edit({site.extra['id']!r}, {site.extra['xml']!r}, {p.name!r}, {literal(p.default)})")
     by_key = {(p.proxy, p.property): p for p in params if p.kind == "file"}
     entries = []
     for reader in inventory.extra.get("readers", []):
         parts = [f"'id': {int(reader['id']) if reader['id'].isdigit() else reader['id']!r}",
                  f"'name': {reader['name']!r}"]
-        for prop in reader["properties"]:
+        for xml_name, prop in reader["properties"]:
             param = by_key[(reader["name"], prop)]
-            parts.append(f"{prop!r}: _replay_files({param.name!r}, {literal(param.default)})")
+            parts.append(f"{xml_name!r}: _replay_files({param.name!r}, {literal(param.default)})")
         entries.append("    {" + ", ".join(parts) + "},")
     if entries:
         lines += ["LoadState(_replay_edited(_replay_state_file()), filenames=["] + entries + ["])"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from ..model import Diagnostic, Inventory, Site
+from .pynames import PYTHON_NAMES
 
 # Views whose picture SaveScreenshot can save at a recorded size (the ones `replay verify` saves).
 RENDER_VIEWS = ("RenderView", "OrthographicSliceView")
@@ -43,9 +44,15 @@ def _elements(prop) -> list[str] | None:
     return _read_property(prop)[0]
 
 
-def _information_only(name: str) -> bool:
-    # The state keeps what the server reported (array info, time steps); setting it back does nothing.
-    return name.endswith("Info") or name == "TimestepValues"
+def python_name(proxy_type: str | None, xml_name: str) -> str | None:
+    """The paraview.simple name of a property (what traces and --param use), None when it only
+    reports what the server knows (array info, time steps), which setting back does nothing to."""
+    names = PYTHON_NAMES.get(proxy_type)
+    if names is not None:
+        return names.get(xml_name, xml_name)
+    # A type ParaView 5.11 does not define (a plugin, another version): its XML name, and the
+    # naming convention ParaView uses for information properties.
+    return None if xml_name.endswith("Info") or xml_name == "TimestepValues" else xml_name
 
 
 def collections(state) -> dict[str, list[tuple[str, str]]]:
@@ -71,19 +78,21 @@ def find(root, state) -> Inventory:
             inventory.warnings.append(Diagnostic(proxy.sourceline or 1, 1, f"two sources are named {name!r}: "
                                                  "parameters of the second one reach the first"))
         seen.add(name)
-        extra = {"id": pid, "group": proxy.get("group"), "type": proxy.get("type")}
+        xml_type = proxy.get("type")
         files = []
         for prop in proxy.iterchildren("Property"):
-            pname = prop.get("name", "")
+            xml_name = prop.get("name", "")
+            pname = python_name(xml_type, xml_name)
             values, is_files = _read_property(prop)
+            extra = {"id": pid, "type": xml_type, "xml": xml_name}
             if is_files:
                 # An empty file property is still a file parameter: LoadState needs the key to replace it.
                 recorded = [v for v in values or [] if v]
                 value = recorded[0] if len(recorded) == 1 and prop.get("number_of_elements", "1") == "1" else recorded
-                inventory.candidates.append(Site("file", name, pname, value, prop.sourceline or 1, node=prop,
+                inventory.candidates.append(Site("file", name, pname or xml_name, value, prop.sourceline or 1, node=prop,
                                                  extra=extra))
-                files.append(pname)
-            elif values is not None and not _information_only(pname):
+                files.append((xml_name, pname or xml_name))
+            elif values is not None and pname is not None:
                 converted = [typed(v) for v in values]
                 value = converted[0] if len(converted) == 1 else converted
                 inventory.candidates.append(Site("property", name, pname, value, prop.sourceline or 1, node=prop,
