@@ -103,6 +103,15 @@ def test_verify_compares_data_outputs(two_csv_verified):
     assert result.kept is None and not os.path.exists(result.recording_side.output_dir)
 
 
+def test_verify_passes_on_a_state(fixture_data):
+    import replay
+
+    result = replay.verify(str(STATES / "contour.pvsm"))
+    assert result.ok, (result.problem, [(c.name, c.detail) for c in result.comparisons])
+    assert [c.name for c in result.comparisons] == ["RenderView1.png"]
+    assert result.comparisons[0].measures["pixels"] == 0 and result.comparisons[0].measures["total"] > 0
+
+
 # -- an edited replay differs ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -156,6 +165,28 @@ def test_verify_exits_2_naming_the_missing_data(tmp_path):
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert lines[0].startswith(f"{trace}:") and gone in lines[0]
     assert "same" not in proc.stdout
+
+
+def test_verify_exits_2_for_a_state_whose_data_is_gone(tmp_path):
+    text = (STATES / "contour.pvsm").read_text()
+    gone = str(tmp_path / "moved" / "wave.vti")
+    state = tmp_path / "contour.pvsm"
+    state.write_text(text.replace("/tmp/replay-fixtures/data/wave.vti", gone))
+    proc = verify_cli(state, cwd=tmp_path)
+    assert proc.returncode == 2 and gone in proc.stderr and str(state) in proc.stderr, proc.stdout + proc.stderr
+
+
+def test_verify_fails_when_the_replay_fails(fixture_data, recorded_out, tmp_path):
+    import replay
+
+    script = tmp_path / "broken_replay.py"
+    script.write_text("raise RuntimeError('replay broke here')\n")
+    result = replay.verify(str(TRACES / "contour.py"), script=str(script))
+    assert not result.ok and result.exit_code == 1
+    assert "the replay failed under pvbatch" in result.problem and "replay broke here" in result.problem
+    assert result.comparisons and all(not c.same and c.detail == "only the recording wrote it"
+                                      for c in result.comparisons)
+    assert any("not a script replay generated" in note for note in result.notes)
 
 
 def test_verify_without_outputs_is_not_same(tmp_path):

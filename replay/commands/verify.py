@@ -35,8 +35,8 @@ def verify(
     console = Console(highlight=False)
     for note in result.notes:
         console.print(f"{recording}: note: {note}", markup=False)
-    what = f"{recording} vs {script or 'its replay (converted now)'}"
-    table = Table(title=what, title_justify="left")
+    console.print(f"{recording} vs {script or 'its replay (converted now)'}", markup=False)
+    table = Table()
     for column in ("output", "kind", "result", "difference"):
         table.add_column(column, overflow="fold")
     for c in result.comparisons:
