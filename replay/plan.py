@@ -185,6 +185,10 @@ def _expand_all_times(runs: list[dict], timesteps) -> list[dict]:
 
 # -- table ------------------------------------------------------------------------------------------------------
 
+class _Rows(list):
+    header_line = None  # a CSV's columns are named once, on this line: errors about a column point there
+
+
 def read_table(text: str, path: str) -> list[tuple[int, dict]]:
     """(line, {column: value}) per row of a .csv, or of a .yaml/.yml list of mappings."""
     if path.lower().endswith((".yaml", ".yml")):
@@ -208,7 +212,7 @@ def read_table(text: str, path: str) -> list[tuple[int, dict]]:
         return rows
     reader = csv.reader(io.StringIO(text))
     header = None
-    rows = []
+    rows = _Rows()
     for record in reader:
         line = reader.line_num
         if not record or all(not c.strip() for c in record) or record[0].lstrip().startswith("#"):
@@ -217,6 +221,7 @@ def read_table(text: str, path: str) -> list[tuple[int, dict]]:
             header = [c.strip() for c in record]
             if any(not c for c in header):
                 raise InputError("empty column name in the header", path, line)
+            rows.header_line = line
             continue
         if len(record) != len(header):
             raise InputError(f"{len(record)} cells, the header has {len(header)}", path, line)
@@ -227,15 +232,29 @@ def read_table(text: str, path: str) -> list[tuple[int, dict]]:
 
 
 def expand_table(spec: dict, rows: Sequence[tuple[int, dict]], path: str) -> list[dict]:
+    try:
+        return _expand_table(spec, rows, path)
+    except UsageError as exc:
+        # Name the table's line the way every other bad-input error does: path:line:col: message.
+        where, _, message = exc.message.partition(": ")
+        line = where.rpartition(":")[2]
+        if path != "variants" and line.isdigit():
+            raise UsageError(message, path, int(line), 1) from None
+        raise
+
+
+def _expand_table(spec: dict, rows: Sequence[tuple[int, dict]], path: str) -> list[dict]:
     runs = []
     for line, row in rows:
         run = {}
         for name, value in row.items():
             where = f"{path}:{line}"
             name = str(name).lstrip("-")
+            param = spec["by_name"].get(name)
+            if param is None and getattr(rows, "header_line", None):
+                check_value(spec, name, ["x"], f"{path}:{rows.header_line}")
             if value is None or value == "":
                 continue  # an empty cell keeps the recorded value
-            param = spec["by_name"].get(name)
             words = _words(value)
             if param is not None and param["kind"] == "file":
                 words = [f for w in words for f in _expand_file(w, where)]

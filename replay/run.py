@@ -8,6 +8,7 @@ binaries do). $REPLAY_XVFB=1/0 forces the wrapper on/off when that guess is wron
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -88,7 +89,9 @@ def pvbatch_command(mpi: int | None = None, pvbatch: str | None = None) -> list[
         command = mpi_launcher(mpi) + command
     if needs_xvfb(exe):
         # One X server for all ranks: xvfb-run outside mpiexec.
-        command = ["xvfb-run", "-a"] + command
+        # `xvfb-run -a` alone starts looking at display 99, so concurrent runs race for the same number;
+        # a random start makes that rare (and run()/the worker retry when it happens anyway).
+        command = ["xvfb-run", "-a", "-n", str(random.randrange(100, 30000))] + command
     return command
 
 
@@ -123,6 +126,7 @@ def script_arguments(params: Params) -> list[str]:
 
 # pvbatch's loguru lines look like "(   0.512s) [pvbatch         ]  vtkFoo.cxx:123   INFO| text".
 _LOGURU = re.compile(r"^\(\s*[\d.]+s\)\s+\[[^\]]*\]\s*(\S+:\d+\s+)?(?P<level>[A-Z0-9]+)\|")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _NOISE_LEVELS = {"INFO", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "TRACE", "DEBUG"}
 
 
@@ -131,7 +135,7 @@ def filter_noise(text: str) -> str:
     if not text:
         return text
     kept = []
-    for line in text.splitlines(keepends=True):
+    for line in _ANSI.sub("", text).splitlines(keepends=True):
         m = _LOGURU.match(line)
         if m and m.group("level") in _NOISE_LEVELS:
             continue
@@ -237,10 +241,12 @@ def run(script, params: Params = None, *, mpi: int | None = None, pvbatch: str |
     if env:
         full_env = dict(os.environ)
         full_env.update(env)
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
+        if attempt > 1:
+            command = pvbatch_command(mpi=mpi, pvbatch=pvbatch) + [script, *words]
         result = _run_once(command, cwd, full_env, timeout, out_dir, on_start)
         # Concurrent `xvfb-run -a` can pick the same display number; that is not the script's fault: retry once.
-        if attempt == 2 or result.ok or command[0] != "xvfb-run" or not _lost_x(result.stderr):
+        if attempt == 3 or result.ok or command[0] != "xvfb-run" or not _lost_x(result.stderr):
             return result
     return result
 

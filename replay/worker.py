@@ -21,6 +21,7 @@ MARK = "\x1ereplay-worker "
 
 class Worker:
     def __init__(self, *, pvbatch: str | None = None, env: dict | None = None):
+        self.pvbatch = pvbatch
         self.command = pvbatch_command(pvbatch=pvbatch) + [str(DRIVER)]
         self.env = env
         self.proc: Optional[subprocess.Popen] = None
@@ -74,9 +75,12 @@ class Worker:
         start_wall, start = time.time(), time.monotonic()
         self._take_stderr()
         answer, stray = self._exchange(job, timeout)
-        if answer is None and self.proc is not None and _lost_x(self._settled_stderr()):
-            # Concurrent `xvfb-run -a` can pick the same display number: start over on another one, once.
+        for _ in range(2):
+            if answer is not None or self.proc is None or not _lost_x(self._settled_stderr()):
+                break
+            # Concurrent `xvfb-run -a` can pick the same display number: start over on another one.
             self.kill()
+            self.command = pvbatch_command(pvbatch=self.pvbatch) + [str(DRIVER)]
             self.start()
             start_wall, start = time.time(), time.monotonic()
             answer, stray = self._exchange(job, timeout)

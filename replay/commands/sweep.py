@@ -1,1 +1,92 @@
 """`replay sweep` (registered on replay.cli.app)."""
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+from ..cli import app
+
+
+@app.command()
+def sweep(
+    script: str = typer.Argument(..., help="A replay script (from replay convert)."),
+    grid: List[str] = typer.Option([], "--grid", "-g", help="NAME=v1,v2,...: one axis of the cross product. "
+                                   "A file parameter takes quoted globs (naturally sorted); time=all runs every "
+                                   "time step; spaces separate the words of one multi-value variant. Repeatable."),
+    table: Optional[str] = typer.Option(None, "--table", help="A .csv (header = parameter names) or .yaml (list "
+                                        "of mappings): one run per row; an empty cell keeps the recorded value."),
+    out: str = typer.Option("sweep", "-o", "--output", help="Folder for the runs, manifest.csv/json and "
+                            "index.html (a gallery)."),
+    jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Runs at the same time (local backend)."),
+    force: bool = typer.Option(False, "--force", help="Run again the runs that already succeeded in -o."),
+    separate: bool = typer.Option(False, "--separate", help="One pvbatch process per run, instead of a worker "
+                                  "that keeps the pipeline between runs."),
+    mpi: Optional[int] = typer.Option(None, "--mpi", min=1, help="Each run on N MPI ranks (one pvbatch per run)."),
+    pvbatch: Optional[str] = typer.Option(None, "--pvbatch", help="The pvbatch to run (default: $PVBATCH, "
+                                          "then PATH)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop a run after this many seconds."),
+    backend: str = typer.Option("local", "--backend", help="local, or slurm (one job-array task per run)."),
+    partition: Optional[str] = typer.Option(None, "--partition", help="SLURM partition."),
+    time_limit: Optional[str] = typer.Option(None, "--time-limit", help="SLURM time limit per run (as sbatch "
+                                             "--time)."),
+    sbatch_arg: List[str] = typer.Option([], "--sbatch-arg", help="Extra sbatch option, e.g. --sbatch-arg=--mem=4G. "
+                                         "Repeatable."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="SLURM: write the job-array script, do not submit."),
+) -> None:
+    """Run a replay script for many parameter values, each run into its own folder under -o.
+
+    Example: replay sweep contour_replay.py --grid Isosurfaces=100,150,200 --grid FileName='runs/*/out.vti' -j 2 -o study/
+
+    Writes -o/manifest.csv, manifest.json and index.html after every run; a failed run does not stop the
+    others; running the same sweep again skips the runs that succeeded (--force runs them again).
+    Exit 0 when every run succeeded, 1 when any failed, 130 on Ctrl-C (the manifest says what finished).
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..sweep import sweep as run_sweep
+
+    console = Console(stderr=True, highlight=False)
+    progress = Progress(TextColumn("[bold]sweep[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.fields[last]}"), console=console, transient=False)
+    state = {"task": None, "failed": 0}
+
+    def on_plan(runs, todo):
+        skipped = len(runs) - len(todo)
+        if skipped:
+            console.print(f"{skipped} of {len(runs)} runs already succeeded in {out} (use --force to run them "
+                          "again)", markup=False)
+        if todo and backend == "local":
+            progress.start()
+            state["task"] = progress.add_task("runs", total=len(todo), last="")
+
+    def on_run(row):
+        if row["status"] != "ok":
+            state["failed"] += 1
+            progress.console.print(f"failed {row['folder']}: {row['error']}", markup=False)
+        if state["task"] is not None:
+            progress.update(state["task"], advance=1, last=row["folder"][:60])
+
+    try:
+        result = run_sweep(script, grid=grid, table=table, out_dir=out, jobs=jobs, mpi=mpi, pvbatch=pvbatch,
+                           force=force, separate=separate, backend=backend, timeout=timeout, partition=partition,
+                           time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run, on_plan=on_plan,
+                           on_run=on_run)
+    except KeyboardInterrupt:
+        progress.stop()
+        console.print(f"interrupted: finished runs are in {out}/manifest.csv; run the same command again to "
+                      "do the rest", markup=False)
+        raise
+    finally:
+        progress.stop()
+    if dry_run and result.slurm_script:
+        console.print(f"wrote {result.slurm_script} (not submitted: --dry-run)", markup=False)
+        sys.exit(0)
+    failed = len(result.failed)
+    total = len(result.rows)
+    console.print(f"{total - failed} of {total} runs succeeded ({result.ran} run now, {result.skipped} already "
+                  f"done); manifest: {result.manifest}; gallery: {result.gallery}", markup=False)
+    # sys.exit, not typer.Exit: cli.main runs the app with standalone_mode=False.
+    sys.exit(1 if failed else 0)
