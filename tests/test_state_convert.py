@@ -265,3 +265,59 @@ def test_cli_detects_state_by_content_and_points_script_at_it(tmp_path):
     code = out.read_text()
     assert "_REPLAY_STATE = '../in/study.txt'" in code
     assert "--Contour2.Isosurfaces" in proc.stderr
+
+
+def _script_helpers(args: dict) -> dict:
+    """The runtime and the state helpers exactly as a script carries them, run in plain Python
+    (they only import paraview inside the functions that render)."""
+    from replay.script.emit import runtime_source
+    from replay.state.emit import _HELPERS
+
+    namespace: dict = {}
+    exec(compile(runtime_source() + "\n" + _HELPERS, "<script>", "exec"), namespace)
+    namespace["_REPLAY_ARGS"].update(args)
+    return namespace
+
+
+def test_param_values_written_into_the_state_as_paraview_stores_them(tmp_path):
+    text = STATE.format(root="GenericParaViewApplication", version="5.11.0", time=0, path="/d/w.vti").replace(
+        '<Element index="4" value="RTData"/>',
+        '<Element index="4" value="RTData"/>\n        <Domain name="array_list" id="50.SelectInputScalars.array_list"/>')
+    params, inventory = replay.inspect(text, "s.pvsm")
+    by_name = {p.name: p for p in params}
+    assert by_name["ContourBy"].default == ["POINTS", "RTData"]
+    path = tmp_path / "s.pvsm"
+    path.write_text(text)
+    helpers = _script_helpers({"ContourBy": ["CELLS", "Pressure"], "Contour1.Isosurfaces": [1, 2.5, 3]})
+    helpers["_replay_edit"]("50", "SelectInputScalars", "ContourBy", ["POINTS", "RTData"], {"array": ["0", "0", "0"]})
+    helpers["_replay_edit"]("50", "ContourValues", "Contour1.Isosurfaces", [157, 200.5])
+    helpers["_replay_edit"]("51", "ContourValues", "Contour2.Isosurfaces", 3)  # not given: left as recorded
+    edited = helpers["_replay_edited"](str(path))
+    edited_params = {p.name: p for p in replay.inspect(open(edited).read(), "e.pvsm")[0]}
+    assert edited_params["ContourBy"].default == ["CELLS", "Pressure"]
+    assert edited_params["Contour1.Isosurfaces"].default == [1, 2.5, 3]
+    assert edited_params["Contour2.Isosurfaces"].default == 3
+    assert path.read_text() == text  # the recording itself is never changed
+    # Nothing given: the state is loaded as it is, not rewritten.
+    untouched = _script_helpers({})
+    untouched["_replay_edit"]("50", "ContourValues", "Contour1.Isosurfaces", [157, 200.5])
+    assert untouched["_replay_edited"](str(path)) == str(path)
+
+
+def test_enumeration_by_text():
+    text = state().replace(
+        '<Property name="ContourValues" id="51.ContourValues" number_of_elements="1">\n        '
+        '<Element index="0" value="3"/>',
+        '<Property name="OutputPointsPrecision" id="51.OutputPointsPrecision" number_of_elements="1">\n        '
+        '<Element index="0" value="2"/>\n        <Domain name="enum" id="51.OutputPointsPrecision.enum">\n'
+        '          <Entry value="0" text="Single"/>\n          <Entry value="2" text="Same as input"/>\n'
+        '        </Domain>')
+    by_name = {p.name: p for p in replay.inspect(text, "s.pvsm")[0]}
+    assert by_name["OutputPointsPrecision"].default == "Same as input"
+    helpers = _script_helpers({"OutputPointsPrecision": "Single"})
+    encode = {"enum": {"Single": 0, "Same as input": 2}}
+    helpers["_replay_edit"]("51", "OutputPointsPrecision", "OutputPointsPrecision", "Same as input", encode)
+    assert helpers["_REPLAY_EDITS"] == {("51", "OutputPointsPrecision"): [0]}
+    wrong = _script_helpers({"OutputPointsPrecision": "Triple"})
+    with pytest.raises(SystemExit, match="'Triple' is not one of 'Single', 'Same as input'"):
+        wrong["_replay_edit"]("51", "OutputPointsPrecision", "OutputPointsPrecision", "Same as input", encode)

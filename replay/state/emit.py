@@ -61,14 +61,30 @@ def _replay_state_file():
 
 _HELPERS = '''\
 _REPLAY_EDITS = {}
+_REPLAY_ASSOCIATIONS = {"POINTS": 0, "CELLS": 1, "FIELD": 2, "VERTICES": 4, "EDGES": 5, "ROWS": 6}
 
 
-def _replay_edit(proxy_id, xml_name, name, recorded):
+def _replay_edit(proxy_id, xml_name, name, recorded, encode=None):
     """A property parameter given on the command line: the state is edited before it is loaded,
-    exactly as an edit of the .pvsm by hand would, so ParaView sees it from the first update."""
+    exactly as an edit of the .pvsm by hand would, so ParaView sees it from the first update.
+    Values come as paraview.simple shows them; `encode` turns them into the state's elements."""
     value = _replay_value(name, recorded)
-    if value != recorded:
-        _REPLAY_EDITS[(proxy_id, xml_name)] = value if isinstance(value, (list, tuple)) else [value]
+    if value == recorded:
+        return
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if encode and "enum" in encode:
+        table = encode["enum"]
+        if values[0] not in table and str(values[0]) not in [str(v) for v in table.values()]:
+            _replay_sys.exit("--%s: %r is not one of %s" % (name, values[0], ", ".join(map(repr, table))))
+        values = [table.get(values[0], values[0])]
+    elif encode and "array" in encode:
+        if len(values) == 1:
+            values = [recorded[0]] + values
+        if len(values) != 2 or values[0] not in _REPLAY_ASSOCIATIONS:
+            _replay_sys.exit("--%s: expected ASSOCIATION ARRAY, e.g. POINTS %s (associations: %s)"
+                             % (name, recorded[1], ", ".join(_REPLAY_ASSOCIATIONS)))
+        values = list(encode["array"]) + [_REPLAY_ASSOCIATIONS[values[0]], values[1]]
+    _REPLAY_EDITS[(proxy_id, xml_name)] = values
 
 
 def _replay_edited(path):
@@ -126,7 +142,9 @@ def body(inventory: Inventory, params: list[Parameter], *, state_ref: str, embed
     for p in params:
         if p.kind == "property":
             site = p.sites[0]
-            lines.append(f"_replay_edit({site.extra['id']!r}, {site.extra['xml']!r}, {p.name!r}, {literal(p.default)})")
+            encode = f", {site.extra['encode']!r}" if site.extra.get("encode") else ""
+            lines.append(f"_replay_edit({site.extra['id']!r}, {site.extra['xml']!r}, {p.name!r}, "
+                         f"{literal(p.default)}{encode})")
     by_key = {(p.proxy, p.property): p for p in params if p.kind == "file"}
     entries = []
     for reader in inventory.extra.get("readers", []):

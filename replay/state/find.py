@@ -25,23 +25,43 @@ def typed(text: str):
     return text
 
 
-def _read_property(prop) -> tuple[list[str] | None, bool]:
-    """(recorded values, has a files domain) in one pass over the children. Values are None for a
-    property holding proxies (inputs, sub-proxies) or nothing."""
-    values, files, proxies = [], False, False
+def _read_property(prop) -> tuple[list[str] | None, dict]:
+    """(recorded values, {domain name: element}) in one pass over the children. Values are None for
+    a property holding proxies (inputs, sub-proxies) or nothing."""
+    values, domains, proxies = [], {}, False
     for child in prop:
         tag = child.tag
         if tag == "Element":
             values.append(child.get("value", ""))
         elif tag == "Domain":
-            files = files or child.get("name") == "files"
+            domains[child.get("name")] = child
         elif tag == "Proxy":
             proxies = True
-    return (None if proxies or not values else values), files
+    return (None if proxies or not values else values), domains
 
 
 def _elements(prop) -> list[str] | None:
     return _read_property(prop)[0]
+
+
+# vtkDataObject field associations as paraview.simple names them (servermanager.ASSOCIATIONS).
+ASSOCIATIONS = {0: "POINTS", 1: "CELLS", 2: "FIELD", 4: "VERTICES", 5: "EDGES", 6: "ROWS"}
+
+
+def python_value(values: list[str], domains: dict) -> tuple[object, dict | None]:
+    """A recorded value the way paraview.simple and traces show it, and how to write it back:
+    an enumeration by its text, an input array as [association, name]; anything else as typed."""
+    enum = domains.get("enum")
+    if enum is not None and len(values) == 1:
+        entries = {entry.get("value"): entry.get("text") for entry in enum.iterchildren("Entry")}
+        if values[0] in entries:
+            return entries[values[0]], {"enum": {text: int(value) for value, text in entries.items()}}
+    if len(values) == 5 and "array_list" in domains and all(_INT.match(v) for v in values[:4]):
+        association = ASSOCIATIONS.get(int(values[3]))
+        if association is not None:
+            return [association, values[4]], {"array": values[:3]}
+    converted = [typed(v) for v in values]
+    return (converted[0] if len(converted) == 1 else converted), None
 
 
 def python_name(proxy_type: str | None, xml_name: str) -> str | None:
@@ -83,9 +103,9 @@ def find(root, state) -> Inventory:
         for prop in proxy.iterchildren("Property"):
             xml_name = prop.get("name", "")
             pname = python_name(xml_type, xml_name)
-            values, is_files = _read_property(prop)
+            values, domains = _read_property(prop)
             extra = {"id": pid, "type": xml_type, "xml": xml_name}
-            if is_files:
+            if "files" in domains:
                 # An empty file property is still a file parameter: LoadState needs the key to replace it.
                 recorded = [v for v in values or [] if v]
                 value = recorded[0] if len(recorded) == 1 and prop.get("number_of_elements", "1") == "1" else recorded
@@ -93,8 +113,9 @@ def find(root, state) -> Inventory:
                                                  extra=extra))
                 files.append((xml_name, pname or xml_name))
             elif values is not None and pname is not None:
-                converted = [typed(v) for v in values]
-                value = converted[0] if len(converted) == 1 else converted
+                value, encode = python_value(values, domains)
+                if encode:
+                    extra["encode"] = encode
                 inventory.candidates.append(Site("property", name, pname, value, prop.sourceline or 1, node=prop,
                                                  extra=extra))
         if files:
