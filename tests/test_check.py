@@ -338,3 +338,23 @@ def test_recorded_fixture_flags_the_calls_on_their_lines(name, code, words):
         assert any(w in lines[line - 1] for w in words), lines[line - 1]
     texts = [line for line in lines if any(w in line for w in words) and not line.lstrip().startswith("#")]
     assert len(rows) == len(texts)
+
+
+def test_many_files_in_worker_processes_give_the_same_report_as_one(folder):
+    paths = []
+    for i in range(18):
+        kind = i % 3
+        path = write(folder, f"t{i:02d}.py", DIRTY if kind == 0 else CLEAN.replace("157.0", f"{i}.0"))
+        paths.append(path)
+        if kind:
+            assert run_replay("sync", path).returncode == 1
+        if kind == 2:
+            path.write_text(path.read_text().replace(f"{i}.0", "1.5"))  # now stale
+    scripts = sorted(folder.glob("*_replay.py"))
+    serial = run_replay("check", "-j", "1", *paths, *scripts)
+    parallel = run_replay("check", "-j", "2", *scripts, *paths)
+    assert serial.returncode == parallel.returncode == 1
+    assert serial.stdout == parallel.stdout
+    rows = parsed(serial.stdout)
+    assert sum(code == "RP005" for _, _, code in rows) == 6  # once per stale script, though listed twice
+    assert sum(code == "RP001" for _, _, code in rows) == 12

@@ -49,49 +49,72 @@ def _check_script(script_path: str, script_text: str, recording_path: str | None
     return Problem(script_path, 1, 1, "RP005", why) if why else None
 
 
-def check_paths(paths, skip_other: bool = False):
-    """Every Problem in these files, in a stable order."""
+def _check_one(path: str, skip_other: bool, listed: frozenset):
+    """The Problems of one file. `listed` holds the real paths of every file in this run, so a replay
+    script whose recording is also listed is left to the recording's task (one regeneration, not two)."""
     from ..check import Problem, header_options, is_replay_script, lint, looks_like_recording, paired_name, suppressed
     from ..errors import ReplayError
 
-    problems, scripts_seen = [], set()
-    for path in paths:
-        text, error = _read(path)
-        if error is not None:
-            if not skip_other:
-                problems.append(_problem(path, error))
-            continue
-        if is_replay_script(text):
-            key = os.path.realpath(path)
-            if key not in scripts_seen:
-                scripts_seen.add(key)
-                found = _check_script(path, text)
-                problems += [found] if found else []
-            continue
-        if skip_other and not looks_like_recording(text):
-            continue
-        script_path = os.path.join(os.path.dirname(path), paired_name(os.path.basename(path)))
+    text, error = _read(path)
+    if error is not None:
+        return [] if skip_other else [_problem(path, error)]
+    if is_replay_script(text):
+        options = header_options(text)
+        if options and os.path.realpath(os.path.join(os.path.dirname(path), options.source)) in listed:
+            return []
+        found = _check_script(path, text)
+        return [found] if found else []
+    name = os.path.basename(path)
+    script_path = os.path.join(os.path.dirname(path), paired_name(name))
+    script_text, problems = None, []
+    if os.path.exists(script_path):
+        script_text, _ = _read(script_path)
+    owner = header_options(script_text) if script_text is not None else None
+    if owner is not None and owner.source != name:
+        # contour.py and contour.pvsm both map to contour_replay.py: it can serve only one of them
+        problems.append(Problem(path, 1, 1, "RP005", f"{os.path.basename(script_path)} is the replay script "
+                                f"of {owner.source}, not of this recording (same stem): rename one of the two"))
         script_text = None
-        if os.path.exists(script_path):
-            script_text, _ = _read(script_path)
-        owner = header_options(script_text) if script_text is not None else None
-        if owner is not None and owner.source != os.path.basename(path):
-            # contour.py and contour.pvsm both map to contour_replay.py: it can serve only one of them
-            problems.append(Problem(path, 1, 1, "RP005", f"{os.path.basename(script_path)} is the replay script "
-                                    f"of {owner.source}, not of this recording (same stem): rename one of the two"))
-            script_text = None
-        try:
-            found, stale = lint(text, os.path.basename(path), os.path.basename(script_path), script_text)
-        except ReplayError as exc:
-            problems.append(_problem(path, exc))
-            continue
-        lines = text.splitlines()
-        problems += [Problem(path, d.line, d.col, d.code, d.message) for d in found
-                     if not suppressed(lines, d.line, d.code)]
-        if script_text is not None and os.path.realpath(script_path) not in scripts_seen:
-            scripts_seen.add(os.path.realpath(script_path))
-            problems += [Problem(script_path, 1, 1, "RP005", stale)] if stale else []
-    unique = {p.key: p for p in problems}
+    if skip_other and not looks_like_recording(text):
+        if script_text is not None:
+            problems.append(Problem(script_path, 1, 1, "RP005", f"its recording {name} is no longer a ParaView "
+                                    "recording"))
+        return problems
+    try:
+        found, stale = lint(text, name, os.path.basename(script_path), script_text)
+    except ReplayError as exc:
+        problems.append(_problem(path, exc))
+        if script_text is not None:
+            problems.append(Problem(script_path, 1, 1, "RP005", f"cannot be regenerated from {name}: {exc.message}"))
+        return problems
+    lines = text.splitlines()
+    problems += [Problem(path, d.line, d.col, d.code, d.message) for d in found
+                 if not suppressed(lines, d.line, d.code)]
+    if stale:
+        problems.append(Problem(script_path, 1, 1, "RP005", stale))
+    return problems
+
+
+def _check_star(args):
+    return _check_one(*args)
+
+
+def check_paths(paths, skip_other: bool = False, jobs: int = 0):
+    """Every Problem in these files, in a stable order; many files are shared among `jobs` processes."""
+    listed = frozenset(os.path.realpath(p) for p in paths)
+    tasks = [(p, skip_other, listed) for p in dict.fromkeys(paths)]
+    jobs = jobs or min(os.cpu_count() or 1, 8)
+    if jobs > 1 and len(tasks) >= 16 and hasattr(os, "fork"):
+        import multiprocessing
+
+        from .. import check as _rules  # noqa: F401 - loaded before the fork, so workers do not import again
+        from ..trace import convert as _trace  # noqa: F401
+
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.map(_check_star, tasks, chunksize=max(1, len(tasks) // (jobs * 4)))
+    else:
+        results = [_check_one(*task) for task in tasks]
+    unique = {p.key: p for found in results for p in found}
     return sorted(unique.values(), key=lambda p: (p.path, p.line, p.col, p.code))
 
 
@@ -103,12 +126,14 @@ def check(
     ignore: List[str] = typer.Option([], "--ignore", help="Not these codes or prefixes. Comma separated, repeatable."),
     skip_other: bool = typer.Option(False, "--skip-other", help="Silently skip files that are not ParaView "
                                     "recordings (what the pre-commit hook does)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes for many files (default: one per CPU, "
+                             "at most 8; 1 = no extra process)."),
 ) -> None:
     """Lint recordings for batch replay: `path:line:col: CODE message` per problem; exit 1 if any."""
     from ..check import parse_codes, selected
 
     chosen, dropped = parse_codes(select), parse_codes(ignore)
-    problems = [p for p in check_paths(files, skip_other) if selected(p.code, chosen, dropped)]
+    problems = [p for p in check_paths(files, skip_other, jobs) if selected(p.code, chosen, dropped)]
     if problems:
         sys.stdout.write("".join(p.format() + "\n" for p in problems))
         sys.stdout.flush()
