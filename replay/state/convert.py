@@ -5,7 +5,7 @@ import shlex
 
 from ..model import ConvertResult
 from ..script import emit as script_emit
-from ..select import all_parameters, select
+from ..select import all_parameters, cli_safe, select
 from . import emit
 from .find import find
 from .read import parse_state
@@ -35,19 +35,14 @@ def _requested(params, inventory) -> list[str]:
     requested = [str(p) for p in params]
     if not requested:
         return requested
-    candidates = all_parameters(inventory)
-    known = {n for p in candidates for n in (p.name, p.property, f"{p.proxy}.{p.property}")}
-    aliases: dict[str, list[str]] = {}
-    for p in candidates:
-        for site in p.sites[:1]:
-            xml = site.extra.get("xml") if isinstance(site.extra, dict) else None
-            if xml and xml != p.property:
-                aliases.setdefault(xml, []).append(p.name)
-                aliases.setdefault(f"{p.proxy}.{xml}", []).append(p.name)
-    names = []
-    for wanted in requested:
-        names += [wanted] if wanted in known or wanted not in aliases else aliases[wanted]
-    return names
+    known, aliases = set(), {}
+    for site in inventory.candidates:
+        known.update((site.property, site.key, cli_safe(site.key)))
+        xml = site.extra.get("xml")
+        if xml and xml != site.property:
+            aliases[xml] = site.property
+            aliases[f"{site.proxy}.{xml}"] = site.key
+    return [wanted if wanted in known else aliases.get(wanted, wanted) for wanted in requested]
 
 
 def command_line(source_name: str, params, embed: bool) -> str:
