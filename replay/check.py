@@ -28,7 +28,7 @@ SESSION = {"Connect", "ReverseConnect", "Disconnect", "Interact", "ResetSession"
 SCRIPT_SUFFIX = "_replay.py"
 GENERATED_MARK = "# replay: generated"
 
-_NOQA = re.compile(r"#\s*replay:\s*noqa(?::?\s*(?P<codes>[A-Z]+\d*(?:[\s,]+[A-Z]+\d*)*))?", re.I)
+_NOQA = re.compile(r"#\s*replay:\s*noqa(?![\w-])(?::?\s*(?P<codes>RP\d+(?:\s*,?\s*RP\d+)*))?", re.I)
 _SPEC = re.compile(r"^_REPLAY_SPEC = _replay_json\.loads\(r'''(.*?)'''\)", re.S | re.M)
 _HEADER = re.compile(r"^# replay: generated from (?P<source>.+?) \(.*\) by: (?P<command>.+?)\r?$")
 # Where a time is set to something other than a plain number (over-matches, never misses, so the

@@ -358,3 +358,20 @@ def test_many_files_in_worker_processes_give_the_same_report_as_one(folder):
     rows = parsed(serial.stdout)
     assert sum(code == "RP005" for _, _, code in rows) == 6  # once per stale script, though listed twice
     assert sum(code == "RP001" for _, _, code in rows) == 12
+
+
+@pytest.mark.parametrize("comment, code, silenced", [
+    ("# replay: noqa RP001 because the GUI needs it", "RP001", True),
+    ("# replay: noqa RP001 because the GUI needs it", "RP002", False),
+    ("# replay: noqa  (kept on purpose)", "RP004", True),
+    ("# replay: noqa: RP001, RP002", "RP002", True),
+    ("# replay: noqa:RP003", "RP001", False),
+    ("# replay:noqa rp002", "RP002", True),
+    ("# replay: noqa-ish", "RP001", False),
+    ("# noqa", "RP001", False),
+])
+def test_noqa_comment_forms(comment, code, silenced):
+    from replay.check import suppressed
+
+    assert suppressed(["x = 1", f"Connect()  {comment}"], 2, code) is silenced
+    assert suppressed(["x = 1", f"Connect()  {comment}"], 1, code) is False
