@@ -325,6 +325,8 @@ def test_state_recording_is_checked_and_synced_like_a_trace(folder):
 @pytest.mark.parametrize("name, code, words", [
     ("clip_widgets.py", "RP002", ("Widgets(",)),
     ("no_reader.py", "RP003", ("GetActiveSource(", "FindSource(")),
+    ("hand_edited.py", "RP001", ("Connect(", "Disconnect(")),
+    ("v5_13_widgets.py", "RP002", ("3DWidgets(",)),
 ])
 def test_recorded_fixture_flags_the_calls_on_their_lines(name, code, words):
     from pv import TRACES
@@ -375,3 +377,13 @@ def test_noqa_comment_forms(comment, code, silenced):
 
     assert suppressed(["x = 1", f"Connect()  {comment}"], 2, code) is silenced
     assert suppressed(["x = 1", f"Connect()  {comment}"], 1, code) is False
+
+
+def test_skip_other_skips_non_recordings_but_not_broken_recordings():
+    from pv import TRACES
+
+    proc = run_replay("check", "--skip-other", TRACES / "not_a_trace.py", TRACES / "python2.py")
+    assert proc.returncode == 1
+    lines = (TRACES / "python2.py").read_text().splitlines()
+    first_print = next(i for i, line in enumerate(lines, 1) if re.match(r"\s*print\s+[^(\s]", line))
+    assert parsed(proc.stdout) == [("python2.py", first_print, "RP000")] and "Python 2" in proc.stdout
