@@ -167,17 +167,17 @@ def replay_script(text: str, source_name: str, state_path: str | None = None) ->
     return convert_trace(text, [], source_name=source_name, script_name="replay.py").code
 
 
-def script_source_note(script_text: str, recording_text: str, script_name: str) -> str | None:
+def script_source_note(script_text: str, recording_text: str) -> str | None:
     """A replay script made from another version of the recording is worth a word before comparing."""
     from .script.emit import digest
 
     for line in script_text.splitlines()[:5]:
         if line.startswith("# replay: source-sha256 "):
             if line.split()[-1] != digest(recording_text):
-                return (f"{script_name} was generated from a different version of the recording "
-                        "(its source-sha256 does not match): convert again if the recording changed")
+                return ("generated from a different version of the recording (its source-sha256 does not "
+                        "match): convert again if the recording changed")
             return None
-    return f"{script_name} is not a script replay generated: it runs as it is, with --output-dir"
+    return "not a script replay generated: it runs as it is, with --output-dir"
 
 
 # -- pairing and judging ---------------------------------------------------------------------------
@@ -389,15 +389,24 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
             state_path = os.path.abspath(path) if path else os.path.join(folder, "recording.pvsm")
             if not path:
                 Path(state_path).write_text(text, encoding="utf-8")
-        recording_code = recording_script(text, name, state_path)
+        notes = []
+        if state_path:
+            recording_code = state_screenshots_script(text, name, state_path)
+        else:
+            from .trace.convert import batch_only
+
+            batch = batch_only(text, name)
+            recording_code = batch.code
+            # What the converter warns about (an object the recording expects to exist, a computed file
+            # name) is what explains a recording or replay that fails or differs.
+            notes += [f"{path or name}:{d.line}:{d.col}: warning: {d.message}" for d in batch.warnings]
         recording_file = os.path.join(folder, "recording.py")
         Path(recording_file).write_text(recording_code, encoding="utf-8")
-        notes = []
         if script:
             replay_file = os.path.abspath(script)
-            note = script_source_note(replay_text, text, script)
+            note = script_source_note(replay_text, text)
             if note:
-                notes.append(note)
+                notes.append(f"{script}: note: {note}")
         else:
             replay_file = os.path.join(folder, "replay.py")
             Path(replay_file).write_text(replay_script(text, name, state_path), encoding="utf-8")

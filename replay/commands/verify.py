@@ -34,7 +34,7 @@ def verify(
     result = run_verify(recording, script=script, tolerance=tolerance, keep=keep, pvbatch=pvbatch)
     console = Console(highlight=False)
     for note in result.notes:
-        console.print(f"{recording}: note: {note}", markup=False)
+        sys.stderr.write(note + "\n")
     console.print(f"{recording} vs {script or 'its replay (converted now)'}", markup=False)
     table = Table()
     for column in ("output", "kind", "result", "difference"):
