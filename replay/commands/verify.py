@@ -23,8 +23,7 @@ def verify(
 ) -> None:
     """Run the recording as it is and the replay with its defaults under pvbatch; compare every output.
 
-    Exit 0 when every output matches, 1 when any differs or is missing, 2 when the recording's data
-    is not at its recorded paths.
+    Exit 0 when every output matches, 1 when any differs or is missing, 2 when the recording's data is not at its recorded paths.
     """
     from rich.console import Console
     from rich.table import Table
