@@ -48,6 +48,24 @@ MAKE_STATES = textwrap.dedent("""
     Show(contour, second)
     ResetCamera(second)
     SaveState(root + '/two_views.pvsm')
+    # A file series: its files are the time steps 0, 1, 2; the state is saved at time 1.
+    ResetSession()
+    for step in range(3):
+        SaveData(root + '/data/series_%d.vti' % step, proxy=Wavelet(Maximum=255.0 + 120 * step))
+    ResetSession()
+    series = XMLImageDataReader(registrationName='series',
+                                FileName=[root + '/data/series_%d.vti' % step for step in range(3)])
+    contour = Contour(registrationName='Contour1', Input=series)
+    contour.ContourBy = ['POINTS', 'RTData']
+    contour.Isosurfaces = [230.0]
+    view = CreateView('RenderView')
+    view.ViewSize = [240, 200]
+    Show(contour, view)
+    ResetCamera(view)
+    scene = GetAnimationScene()
+    scene.UpdateAnimationUsingDataTimeSteps()
+    scene.AnimationTime = 1.0
+    SaveState(root + '/series.pvsm')
 """)
 
 # What ParaView itself renders for a state: LoadState (optionally with filenames=[...]) and one
@@ -96,6 +114,9 @@ def states(tmp_path_factory):
     foreign.write_text(contour.replace(str(root / "data" / "wave.vti"), "/nonexistent/run17/wave.vti"))
     clip = (root / "clip.pvsm").read_text()
     (root / "clip_not_inverted.pvsm").write_text(_hand_edit(clip, "Clip", "Invert", "1", "0"))
+    series = (root / "series.pvsm").read_text()
+    at_two = _hand_edit(_hand_edit(series, "AnimationScene", "AnimationTime", "1", "2"), "TimeKeeper", "Time", "1", "2")
+    (root / "series_at_2.pvsm").write_text(at_two)
     return root
 
 
@@ -111,6 +132,8 @@ def references(states):
         "clip": {"state": str(states / "clip.pvsm")},
         "clip_edited": {"state": str(states / "clip_not_inverted.pvsm")},
         "two_views": {"state": str(states / "two_views.pvsm")},
+        "series": {"state": str(states / "series.pvsm")},
+        "series_at_2": {"state": str(states / "series_at_2.pvsm")},
     }
     for name, job in jobs.items():
         job["out"] = str(states / "ref" / name)
@@ -183,6 +206,16 @@ def test_every_render_view_and_the_layout_saved_at_recorded_sizes(states, refere
     assert Image.open(out / "RenderView2.png").size == (200, 240)
     width, height = Image.open(out / "Layout_1.png").size
     assert width >= 320 + 200 and height >= 240
+
+
+def test_time_param_renders_like_the_state_saved_at_that_time(states, references, tmp_path):
+    script = states / "series_replay.py"
+    _convert(states / "series.pvsm", script)
+    assert "(default: 1.0 as recorded" in run_pvbatch(script, "--help").stdout
+    run_pvbatch(script, "--time", "2", "--output-dir", tmp_path / "out")
+    image = tmp_path / "out" / "RenderView1.png"
+    assert_same_image(image, references["series_at_2"] / "RenderView1.png")
+    assert_different_image(image, references["series"] / "RenderView1.png")
 
 
 def test_inspect_lists_files_time_views_properties(states):

@@ -123,6 +123,9 @@ def find(root, state) -> Inventory:
     inventory.extra["readers"] = readers
     _find_time(inventory, state, proxies, named)
     inventory.extra["views"] = _views(state, proxies, named)
+    if not inventory.extra["views"]:
+        inventory.warnings.append(Diagnostic(state.sourceline or 1, 1, "the state has no render view: "
+                                             "its replay loads it and saves no image"))
     inventory.extra["layouts"] = _layouts(proxies, named, {v["id"] for v in inventory.extra["views"]})
     return inventory
 
