@@ -62,7 +62,6 @@ class Side:
         return self.returncode != 0
 
 
-
 @dataclass
 class VerifyResult:
     recording: str
@@ -91,32 +90,21 @@ class VerifyResult:
 # -- the recording side ----------------------------------------------------------------------------
 
 def missing_inputs(text: str, source_name: str, base_dir: str) -> list:
-    """[(path, line)] for every file the recording reads that does not exist here."""
+    """[(path, line)] for every file the recording reads that does not exist here, each path once."""
     from . import inspect
 
     params, _ = inspect(text, source_name)
-    missing = []
+    missing: dict[str, int | None] = {}
     for param in params:
         if param.kind != "file":
             continue
-        values = param.default if isinstance(param.default, (list, tuple)) else [param.default]
-        for value in values:
-            if not isinstance(value, str) or not value:
-                continue
-            if not os.path.exists(os.path.join(base_dir, value)) and (value, param.line) not in missing:
-                missing.append((value, param.line))
-    return missing
-
-
-def recording_script(text: str, source_name: str, state_path: str | None = None) -> str:
-    """The pvbatch script that runs the recording itself with its outputs sent to --output-dir."""
-    from .source import detect_kind
-
-    if detect_kind(text) == "state":
-        return state_screenshots_script(text, source_name, state_path or source_name)
-    from .trace.convert import batch_only
-
-    return batch_only(text, source_name).code
+        recorded = [(site.value, site.line) for site in param.sites] or [(param.default, param.line)]
+        for value, line in recorded:
+            for path in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(path, str) and path and path not in missing \
+                        and not os.path.exists(os.path.join(base_dir, path)):
+                    missing[path] = line
+    return list(missing.items())
 
 
 # A state records no outputs: what it shows is its render views. The recording side loads it with a
@@ -464,4 +452,4 @@ class _CallableModule(types.ModuleType):
 
 sys.modules[__name__].__class__ = _CallableModule
 
-__all__ = ["verify", "VerifyResult", "Comparison", "compare", "pair", "missing_inputs", "recording_script"]
+__all__ = ["verify", "VerifyResult", "Comparison", "compare", "pair", "missing_inputs"]
