@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +25,6 @@ WIDE = {"COLUMNS": "250"}  # rich folds table cells at 80 columns; the tests rea
 
 def verify_cli(*args, cwd=None):
     env = dict(os.environ, **WIDE)
-    import subprocess
-    import sys
-
     return subprocess.run([sys.executable, "-m", "replay", "verify", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
