@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .errors import ReplayError, UsageError
 from .model import Diagnostic
+from .script.emit import MARK as GENERATED_MARK
 
 # code -> one-line summary; the README documents each with an example.
 CODES = {
@@ -25,8 +26,6 @@ CODES = {
 }
 
 SESSION = {"Connect", "ReverseConnect", "Disconnect", "Interact", "ResetSession"}
-SCRIPT_SUFFIX = "_replay.py"
-GENERATED_MARK = "# replay: generated"
 
 _NOQA = re.compile(r"#\s*replay:\s*noqa(?![\w-])(?::?\s*(?P<codes>RP\d+(?:\s*,?\s*RP\d+)*))?", re.I)
 _SPEC = re.compile(r"^_REPLAY_SPEC = _replay_json\.loads\(r'''(.*?)'''\)", re.S | re.M)
