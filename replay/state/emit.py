@@ -48,19 +48,19 @@ def _replay_state_file():
 
 _EMBEDDED = '''\
 def _replay_state_file():
-    # The state travels inside the script: write it out for LoadState, removed when pvbatch exits.
-    import atexit
+    # The state travels inside the script: written out for LoadState, removed once it is loaded.
     import tempfile
 
     handle, path = tempfile.mkstemp(suffix=".pvsm", prefix="replay-state-")
+    _REPLAY_TEMPORARY.append(path)
     with _replay_os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
         stream.write(_REPLAY_STATE)
-    atexit.register(_replay_os.remove, path)
     return path
 '''
 
 _HELPERS = '''\
 _REPLAY_EDITS = {}
+_REPLAY_TEMPORARY = []  # state copies for LoadState; pvbatch may exit without running atexit handlers
 _REPLAY_ASSOCIATIONS = {"POINTS": 0, "CELLS": 1, "FIELD": 2, "VERTICES": 4, "EDGES": 5, "ROWS": 6}
 
 
@@ -90,7 +90,6 @@ def _replay_edit(proxy_id, xml_name, name, recorded, encode=None):
 def _replay_edited(path):
     if not _REPLAY_EDITS:
         return path
-    import atexit
     import tempfile
     import xml.etree.ElementTree as ElementTree
 
@@ -107,10 +106,18 @@ def _replay_edited(path):
                 prop.insert(index, ElementTree.Element("Element", {"index": str(index), "value": text}))
             prop.set("number_of_elements", str(len(values)))
     handle, edited = tempfile.mkstemp(suffix=".pvsm", prefix="replay-edited-")
+    _REPLAY_TEMPORARY.append(edited)
     _replay_os.close(handle)
     tree.write(edited, encoding="utf-8", xml_declaration=True)
-    atexit.register(_replay_os.remove, edited)
     return edited
+
+
+def _replay_remove_temporary():
+    while _REPLAY_TEMPORARY:
+        try:
+            _replay_os.remove(_REPLAY_TEMPORARY.pop())
+        except OSError:
+            pass
 
 
 def _replay_screenshot(name, view_or_layout, size):
@@ -155,9 +162,10 @@ def body(inventory: Inventory, params: list[Parameter], *, state_ref: str, embed
             parts.append(f"{xml_name!r}: _replay_files({param.name!r}, {literal(param.default)})")
         entries.append("    {" + ", ".join(parts) + "},")
     if entries:
-        lines += ["LoadState(_replay_edited(_replay_state_file()), filenames=["] + entries + ["])"]
+        load = ["LoadState(_replay_edited(_replay_state_file()), filenames=["] + entries + ["])"]
     else:
-        lines.append("LoadState(_replay_edited(_replay_state_file()))")
+        load = ["LoadState(_replay_edited(_replay_state_file()))"]
+    lines += ["try:"] + ["    " + line for line in load] + ["finally:", "    _replay_remove_temporary()"]
     # The state sets its recorded time while loading; only --time changes it afterwards.
     lines.append("_replay_apply_time()")
     for view in inventory.extra.get("views", []):
