@@ -41,6 +41,7 @@ def test_hooks_convert_then_pass_and_check_flags_connect_and_stale(tmp_path):
     (repo / "sessions").mkdir(parents=True)
     (repo / "sessions" / "clean.py").write_text(CLEAN)
     (repo / "sessions" / "connect.py").write_text(DIRTY)
+    (repo / "sessions" / "state.pvsm").write_bytes((ROOT / "fixtures" / "states" / "two_views.pvsm").read_bytes())
     for name, text in UNRELATED.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(text)
@@ -48,13 +49,13 @@ def test_hooks_convert_then_pass_and_check_flags_connect_and_stale(tmp_path):
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "recordings")
     unrelated = {name: digest(repo / name) for name in UNRELATED}
-    recordings = {name: digest(repo / "sessions" / name) for name in ("clean.py", "connect.py")}
+    recordings = {name: digest(repo / "sessions" / name) for name in ("clean.py", "connect.py", "state.pvsm")}
 
     first = try_repo(repo, "replay-convert", tmp_path)
     assert first.returncode == 1, first.stdout + first.stderr
     assert "Failed" in first.stdout and "wrote sessions/clean_replay.py" in first.stdout
     made = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*_replay.py"))
-    assert made == ["sessions/clean_replay.py", "sessions/connect_replay.py"]
+    assert made == ["sessions/clean_replay.py", "sessions/connect_replay.py", "sessions/state_replay.py"]
     assert (repo / "sessions" / "clean_replay.py").read_text().startswith(
         "# replay: generated from clean.py (ParaView 5.11.0 trace) by: replay convert clean.py\n")
     git(repo, "add", ".")
@@ -74,7 +75,7 @@ def test_hooks_convert_then_pass_and_check_flags_connect_and_stale(tmp_path):
     codes = [line.split(": ")[1].split()[0] for line in problems]
     assert sorted(codes) == sorted(["RP005", "RP001", "RP001", "RP002", "RP003", "RP003", "RP006"])
     assert any(line.startswith("sessions/connect.py:7:1: RP001 Connect()") for line in problems)
-    assert not any(name in check.stdout for name in UNRELATED)
+    assert not any(name in check.stdout for name in UNRELATED) and "state" not in check.stdout
     assert {name: digest(repo / name) for name in UNRELATED} == unrelated
 
 
