@@ -48,7 +48,7 @@ def kept_folder(stdout: str) -> Path:
 # -- the recording and its replay match ----------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def contour_verified(fixture_data, recorded_out, tmp_path_factory):
+def contour_verified(fixture_data, tmp_path_factory):
     proc = verify_cli(TRACES / "contour.py", "--keep", cwd=tmp_path_factory.mktemp("verify"))
     yield proc
     if proc.returncode in (0, 1) and "logs in" in proc.stdout:
@@ -82,7 +82,7 @@ def test_verify_keep_holds_both_outputs_and_the_unparameterized_recording(contou
 
 
 @pytest.fixture(scope="module")
-def two_csv_verified(fixture_data, recorded_out):
+def two_csv_verified(fixture_data):
     import replay
 
     return replay.verify(str(TRACES / "two_csv.py"))
@@ -114,7 +114,7 @@ def test_verify_passes_on_a_state(fixture_data):
 # -- an edited replay differs ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def edited_verified(fixture_data, recorded_out, tmp_path_factory):
+def edited_verified(fixture_data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("edited")
     script = folder / "contour_replay.py"
     proc = run_replay("convert", TRACES / "contour.py", "--param", "Isosurfaces", "-o", script)
@@ -175,7 +175,7 @@ def test_verify_exits_2_for_a_state_whose_data_is_gone(tmp_path):
     assert proc.returncode == 2 and gone in proc.stderr and str(state) in proc.stderr, proc.stdout + proc.stderr
 
 
-def test_verify_fails_when_the_replay_fails(fixture_data, recorded_out, tmp_path):
+def test_verify_fails_when_the_replay_fails(fixture_data, tmp_path):
     import replay
 
     script = tmp_path / "broken_replay.py"
