@@ -171,12 +171,18 @@ class _Local:
 
     def execute(self, runs: list[RunSpec]) -> None:
         # Runs that read the same files go to the same worker one after another: it keeps their pipeline.
-        ordered = sorted(runs, key=lambda r: session_key(self.spec, r.params, str(self.script)))
-        shares = [ordered[i::1] for i in range(1)]
-        if self.jobs > 1:
-            size = -(-len(ordered) // self.jobs)
-            shares = [ordered[i:i + size] for i in range(0, len(ordered), size)]
-        threads = [threading.Thread(target=self._serve, args=(share,), daemon=True) for share in shares]
+        # Groups are split only when there are fewer groups than workers; workers pull whole groups.
+        groups: dict[str, list] = {}
+        for run in runs:
+            groups.setdefault(session_key(self.spec, run.params, str(self.script)), []).append(run)
+        queue = sorted(groups.values(), key=len, reverse=True)
+        while queue and len(queue) < self.jobs and len(queue[0]) > 1:
+            big = queue.pop(0)
+            half = (len(big) + 1) // 2
+            queue = sorted(queue + [big[:half], big[half:]], key=len, reverse=True)
+        self.queue = queue
+        shares = [None] * min(self.jobs, len(queue))
+        threads = [threading.Thread(target=self._serve, args=(i,), daemon=True) for i in range(len(shares))]
         for thread in threads:
             thread.start()
         try:
@@ -199,7 +205,11 @@ class _Local:
             for proc in list(self.procs):
                 _stop(proc)
 
-    def _serve(self, share: list[RunSpec]) -> None:
+    def _next_group(self):
+        with self.lock:
+            return self.queue.pop(0) if self.queue else None
+
+    def _serve(self, index: int) -> None:
         worker = None
         if not self.separate:
             from .worker import Worker
@@ -208,10 +218,14 @@ class _Local:
             with self.lock:
                 self.workers.append(worker)
         try:
-            for run in share:
-                if self.stop.is_set():
+            while not self.stop.is_set():
+                group = self._next_group()
+                if group is None:
                     return
-                self._one(run, worker)
+                for run in group:
+                    if self.stop.is_set():
+                        return
+                    self._one(run, worker)
         finally:
             if worker is not None:
                 worker.stop()
@@ -247,6 +261,8 @@ class _Local:
         row = manifest_row(run, returncode=result.returncode, seconds=result.seconds,
                            outputs=list_outputs(folder), error=result.error)
         if getattr(result, "executions", None) is not None:
+            # What the worker re-executed: shows that property-only runs did not read the data again.
+            row["pipeline"] = "new" if result.reset else "kept"
             row["executions"] = result.executions
         self.record(run, row)
 

@@ -60,6 +60,7 @@ def sweep(
                           "again)", markup=False)
         if todo and backend == "local":
             progress.start()
+            state["started"] = True
             state["task"] = progress.add_task("runs", total=len(todo), last="")
 
     def on_run(row):
@@ -75,12 +76,15 @@ def sweep(
                            time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run, on_plan=on_plan,
                            on_run=on_run)
     except KeyboardInterrupt:
-        progress.stop()
+        if state.get("started"):
+            progress.stop()
+            state["started"] = False
         console.print(f"interrupted: finished runs are in {out}/manifest.csv; run the same command again to "
                       "do the rest", markup=False)
         raise
     finally:
-        progress.stop()
+        if state.get("started"):
+            progress.stop()
     if dry_run and result.slurm_script:
         console.print(f"wrote {result.slurm_script} (not submitted: --dry-run)", markup=False)
         sys.exit(0)
