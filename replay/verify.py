@@ -348,6 +348,9 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
            timeout: float | None = None) -> VerifyResult:
     """Run the recording and its replay (converted now, or `script`) under pvbatch and compare every output.
 
+    recording: a path, or the recording's text (a str with a newline). tolerance: see the module doc.
+    keep: leave the work folder (result.kept: both output folders, scripts, logs, diff/ images).
+    work_dir: where the work folder is made (default: the system's temporary folder).
     Raises DataMissing (exit 2) when the recording reads files that are not here; never reports
     "same" for outputs it could not compare.
     """
@@ -369,8 +372,10 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
     from .source import detect_kind
 
     replay_text = read_text(script) if script else None
-    folder = work_dir or tempfile.mkdtemp(prefix="replay-verify-")
-    os.makedirs(folder, exist_ok=True)
+    if work_dir:
+        os.makedirs(work_dir, exist_ok=True)
+    # Always a fresh folder (inside work_dir if given): nothing from an earlier run can pair up.
+    folder = tempfile.mkdtemp(prefix="replay-verify-", dir=work_dir)
     try:
         state_path = None
         if detect_kind(text) == "state":
