@@ -58,6 +58,7 @@ def _replay_task(argv):
     import collections
     import json
     import os
+    import random
     import signal
     import subprocess
     import sys
@@ -81,17 +82,28 @@ def _replay_task(argv):
             child.terminate()
 
     signal.signal(signal.SIGTERM, on_term)
-    try:
-        child = subprocess.Popen(task["command"], cwd=task["cwd"], stderr=subprocess.PIPE, text=True,
-                                 errors="replace")
-    except OSError as exc:
-        returncode = 127
-        tail.append(f"ERROR: cannot start {task['command'][0]}: {exc.strerror}")
-    if child is not None:
+    command = list(task["command"])
+    for attempt in (1, 2, 3):
+        tail.clear()
+        try:
+            child = subprocess.Popen(command, cwd=task["cwd"], stderr=subprocess.PIPE, text=True,
+                                     errors="replace")
+        except OSError as exc:
+            returncode = 127
+            tail.append(f"ERROR: cannot start {command[0]}: {exc.strerror}")
+            break
         for line in child.stderr:
             sys.stderr.write(line)
             tail.append(line.rstrip("\n"))
         returncode = child.wait()
+        said = "\n".join(tail)
+        # Two xvfb-runs can still meet on one display number: not the script's fault, so retry on another
+        # (replay.run.run does the same for local runs).
+        lost_x = "bad X server connection" in said or "Xvfb failed to start" in said
+        number_at = [i + 1 for i in (1, 2) if command[0] == "xvfb-run" and command[i] == "-n"]
+        if returncode == 0 or stopped or not lost_x or not number_at:
+            break
+        command[number_at[0]] = str(random.randrange(100, 30000))
     seconds = round(time.monotonic() - start, 3)
     outputs = []
     for root, dirs, files in os.walk(folder):
@@ -361,15 +373,10 @@ def collect(job: ArrayJob, runs: Sequence, job_id: Optional[str] = None) -> list
 
 
 def _row(run, result) -> dict:
-    try:
-        from .sweep import manifest_row
-    except ImportError:  # TEMP until replay/sweep.py lands
-        def manifest_row(run, result):
-            return {"key": run.key, "params": run.params, "folder": result.output_dir,
-                    "returncode": result.returncode, "seconds": result.seconds, "outputs": result.outputs,
-                    "error": result.error}
+    from .sweep import manifest_row
 
-    return manifest_row(run, result)
+    return manifest_row(run, folder=result.output_dir, returncode=result.returncode, seconds=result.seconds,
+                        outputs=result.outputs, error=result.error)
 
 
 def _clear_statuses(job: ArrayJob) -> None:
@@ -383,14 +390,14 @@ def _clear_statuses(job: ArrayJob) -> None:
 
 def run_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, partition: Optional[str] = None,
               time_limit: Optional[str] = None, sbatch_args: Iterable[str] = (), dry_run: bool = False,
-              poll: float = 1.0, on_submit: Optional[Callable[[ArrayJob, Optional[str]], None]] = None,
+              pvbatch: Optional[str] = None, cwd=None, poll: float = 1.0, on_submit: Optional[Callable[[ArrayJob, Optional[str]], None]] = None,
               on_progress: Optional[Callable[[int], None]] = None) -> list[dict]:
     """Run every run as one task of a SLURM job array and return manifest rows shaped like the local backend's.
 
     With dry_run, only write the array script (on_submit gets it with no job id) and return [].
     """
     job = write_array(script, runs, out_dir, mpi=mpi, partition=partition, time_limit=time_limit,
-                      sbatch_args=sbatch_args)
+                      sbatch_args=sbatch_args, pvbatch=pvbatch, cwd=cwd)
     if dry_run:
         if on_submit:
             on_submit(job, None)
