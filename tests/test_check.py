@@ -387,3 +387,23 @@ def test_skip_other_skips_non_recordings_but_not_broken_recordings():
     lines = (TRACES / "python2.py").read_text().splitlines()
     first_print = next(i for i, line in enumerate(lines, 1) if re.match(r"\s*print\s+[^(\s]", line))
     assert parsed(proc.stdout) == [("python2.py", first_print, "RP000")] and "Python 2" in proc.stdout
+
+
+def test_state_refresh_keeps_embed_and_params(folder):
+    import shutil
+
+    from pv import STATES
+
+    state = folder / "clip.pvsm"
+    shutil.copy(STATES / "clip.pvsm", state)
+    assert run_replay("convert", state, "--embed", "--param", "Value", "-q").returncode == 0
+    script = folder / "clip_replay.py"
+    first_line = script.read_text().splitlines()[0]
+    assert first_line.endswith("by: replay convert clip.pvsm --param Value --embed")
+    assert run_replay("check", state).returncode == 0
+    state.write_text(state.read_text() + "<!-- edited -->\n")
+    proc = run_replay("check", state)
+    assert "run `replay convert clip.pvsm --param Value --embed`" in proc.stdout
+    assert run_replay("sync", state).returncode == 1
+    assert script.read_text().splitlines()[0] == first_line and "<!-- edited -->" in script.read_text()
+    assert run_replay("check", state).returncode == 0
