@@ -226,3 +226,27 @@ def test_library_sweep_with_variants(hand_script, tmp_path):
     first = (tmp_path / "lib" / "Radius=1.5" / "sphere.csv").read_text()
     second = (tmp_path / "lib" / "Radius=2.5,Sleep=0" / "sphere.csv").read_text()
     assert first != second
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(hand_script, tmp_path):
+    out = tmp_path / "study"
+    command = [sys.executable, "-m", "replay", "sweep", str(hand_script), "--grid", "Radius=1,2,3,4,5,6",
+               "--grid", "Sleep=1", "-o", str(out)]
+    # A child inherits SIGINT as ignored when pytest runs in the background: give it the default back.
+    sweeper = subprocess.Popen(command, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if any(r["status"] == "ok" for r in _manifest(out)["runs"]):
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    sweeper.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    _, err = sweeper.communicate(timeout=60)
+    assert sweeper.returncode == 130 and time.monotonic() - start < 15
+    assert "interrupted: finished runs are in" in err and "Traceback" not in err
+    statuses = [r["status"] for r in _manifest(out)["runs"]]
+    assert "ok" in statuses and "interrupted" in statuses and set(statuses) <= {"ok", "interrupted"}

@@ -31,7 +31,12 @@ def run(
 
     if not os.path.isfile(script):
         raise InputError("no such file" if not os.path.exists(script) else "not a file", script)
-    result = run_script(script, list(ctx.args), mpi=mpi, pvbatch=pvbatch, timeout=timeout)
+    try:
+        result = run_script(script, list(ctx.args), mpi=mpi, pvbatch=pvbatch, timeout=timeout)
+    except KeyboardInterrupt:
+        # pvbatch is stopped by now (run() stops its process group); Click would turn this into its Abort.
+        sys.stderr.write("replay: interrupted\n")
+        sys.exit(130)
     sys.stdout.write(result.stdout)
     sys.stdout.flush()
     if not result.ok:

@@ -81,7 +81,8 @@ def sweep(
             state["started"] = False
         console.print(f"interrupted: finished runs are in {out}/manifest.csv; run the same command again to "
                       "do the rest", markup=False)
-        raise
+        # Click turns KeyboardInterrupt into its Abort, which cli.main does not see as typer.Abort here.
+        sys.exit(130)
     finally:
         if state.get("started"):
             progress.stop()
