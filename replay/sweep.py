@@ -311,13 +311,18 @@ def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequenc
     out = Path(os.fspath(out_dir)).resolve()
     header = {"replay_sweep": 1, "script": str(script_path), "script_name": script_path.name,
               "script_sha256": _sha(text)}
+    if backend == "local":
+        from .run import find_pvbatch
+
+        find_pvbatch(pvbatch)  # missing pvbatch is one error up front, not a failed row per run
     previous = load_manifest(out)
     _check_out_dir(out, header, previous, force)
     out.mkdir(parents=True, exist_ok=True)
 
     # Rows of the manifest, in order: earlier runs first (kept), then this plan's new ones.
     rows: dict[str, dict] = {}
-    if previous and not force and previous.get("script_sha256") == header["script_sha256"]:
+    # --force runs the planned runs again but keeps the rows of earlier runs it does not touch.
+    if previous and previous.get("script_sha256") == header["script_sha256"]:
         for row in previous.get("runs", []):
             rows[row["folder"]] = row
     todo, skipped = [], 0

@@ -205,6 +205,7 @@ def test_sigkill_mid_sweep_resumes_and_force_reruns(hand_script, tmp_path):
     for folder, stamp in finished.items():
         if folder.startswith(("Radius=1,", "Radius=2,")):
             assert (out / folder / "sphere.csv").stat().st_mtime_ns != stamp
+    assert [r["status"] for r in _manifest(out)["runs"]] == ["ok"] * 6  # untouched runs keep their rows
 
 
 def test_sweep_never_writes_over_other_results(hand_script, tmp_path):
@@ -214,6 +215,9 @@ def test_sweep_never_writes_over_other_results(hand_script, tmp_path):
     proc = run_replay("sweep", hand_script, "--grid", "Radius=1", "-o", other)
     assert proc.returncode == 1 and "holds no sweep manifest" in proc.stderr
     assert sorted(os.listdir(other)) == ["precious.txt"]
+    proc = run_replay("sweep", hand_script, "--grid", "Radius=1", "--pvbatch", "/nonexistent", "-o", tmp_path / "x")
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "pvbatch not found" in proc.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_library_sweep_with_variants(hand_script, tmp_path):
