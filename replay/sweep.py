@@ -357,7 +357,8 @@ def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequenc
             result.slurm_script = job.script
 
         slurm_rows = slurm.run_array(script_path, todo, out, mpi=mpi, partition=partition, time_limit=time_limit,
-                                     sbatch_args=sbatch_args, dry_run=dry_run, on_submit=submitted) if todo else []
+                                     sbatch_args=sbatch_args, dry_run=dry_run, pvbatch=pvbatch, cwd=cwd,
+                                     on_submit=submitted) if todo else []
         for row in slurm_rows:
             record(None, row)
         result.ran = len(slurm_rows)
