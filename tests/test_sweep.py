@@ -254,3 +254,30 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(hand_script, tmp_path):
     assert "interrupted: finished runs are in" in err and "Traceback" not in err
     statuses = [r["status"] for r in _manifest(out)["runs"]]
     assert "ok" in statuses and "interrupted" in statuses and set(statuses) <= {"ok", "interrupted"}
+
+
+def test_kept_pipeline_matches_separate_runs_for_layouts_and_animations(tmp_path, fixture_data):
+    """Two views in a layout, and a saved animation over time: the second (kept) run equals a fresh pvbatch."""
+    import replay
+    from replay.worker import Worker
+
+    worker = Worker()
+    try:
+        for trace in ("layout_two_views.py", "save_animation.py"):
+            script = tmp_path / trace.replace(".py", "_replay.py")
+            assert run_replay("convert", TRACES / trace, "-o", script, "-q").returncode == 0
+            results = [worker.run(script, ["--output-dir", str(tmp_path / trace / f"w{i}")], session=trace)
+                       for i in range(2)]
+            assert [r.returncode for r in results] == [0, 0] and [r.reset for r in results] == [True, False]
+            alone = tmp_path / trace / "alone"
+            assert replay.run(script, {"output-dir": alone}).ok
+            outputs = sorted(os.listdir(alone))
+            assert results[1].outputs == outputs and len(outputs) >= 2
+            for name in outputs:
+                kept = tmp_path / trace / "w1" / name
+                if name.endswith(".png"):
+                    assert_same_image(kept, alone / name)
+                else:
+                    assert kept.read_bytes() == (alone / name).read_bytes()
+    finally:
+        worker.stop()
