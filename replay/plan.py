@@ -164,14 +164,15 @@ def expand_grid(spec: dict, axes: Sequence[tuple[str, list[str]]],
     if any(words is None for run in runs for words in run.values()):
         if timesteps is None:
             raise UsageError("--grid time=all needs pvbatch to read the data's time steps")
-        runs = _expand_all_times(runs, timesteps)
+        runs = _expand_all_times(spec, runs, timesteps)
     return runs
 
 
-def _expand_all_times(runs: list[dict], timesteps) -> list[dict]:
+def _expand_all_times(spec: dict, runs: list[dict], timesteps) -> list[dict]:
     out, cache = [], {}
     for run in runs:
-        files = {k: v for k, v in run.items() if v is not None and k != "time"}
+        # Only the files decide the time steps: pvbatch is asked once per set of files.
+        files = {k: v for k, v in run.items() if spec["by_name"].get(k, {}).get("kind") == "file"}
         cache_key = json.dumps(files, sort_keys=True)
         if cache_key not in cache:
             cache[cache_key] = timesteps(files)
