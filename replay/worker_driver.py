@@ -189,6 +189,8 @@ def run_job(job):
     cwd = job.get("cwd") or os.getcwd()
     os.chdir(cwd)
     sys.argv = [script] + list(job.get("argv", []))
+    # As pvbatch would: the script's folder first on sys.path (not this driver's, which is replay's package).
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
     out, err = io.StringIO(), io.StringIO()
     returncode = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
