@@ -255,8 +255,10 @@ def test_mpi_task_runs_ranks_through_srun(slurm, script, local, tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text(MPI_PROBE.replace("%r", repr(str(script))))
     out = tmp_path / "out"
+    # The time limit bounds a hang: pvbatch 5.11 under MPI on a loaded 2-CPU machine was seen (with mpiexec
+    # too) to deadlock in IceT's MPI_Comm_dup against a satellite's barrier; SLURM then stops the task.
     (row,) = run_array(probe, [Run("mpi", {"Isosurfaces": [VALUES[1]]}, "mpi")], out, mpi=2, partition="debug",
-                       poll=0.3)
+                       time_limit="3", poll=0.3)
     assert row["returncode"] == 0, row
     folder = out / "mpi"
     # pvbatch runs the script on rank 0 only (satellites serve it); 'of2' is the size of its MPI world.
@@ -266,6 +268,7 @@ def test_mpi_task_runs_ranks_through_srun(slurm, script, local, tmp_path):
     assert "mpiexec" not in command
     sbatch = (out / "slurm" / "array.sbatch").read_text()
     assert "#SBATCH --ntasks=2\n" in sbatch and "#SBATCH --partition=debug\n" in sbatch
+    assert "#SBATCH --time=3\n" in sbatch
     (reference,) = (local / f"Isosurfaces={VALUES[1]}").glob("*.png")
     assert row["outputs"] == [reference.name]
     pixels, channel = image_difference(folder / reference.name, reference)
