@@ -396,6 +396,8 @@ def run_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, par
 
     With dry_run, only write the array script (on_submit gets it with no job id) and return [].
     """
+    if not dry_run:
+        _slurm_tool("sbatch")  # no SLURM here: say so before writing anything
     job = write_array(script, runs, out_dir, mpi=mpi, partition=partition, time_limit=time_limit,
                       sbatch_args=sbatch_args, pvbatch=pvbatch, cwd=cwd)
     if dry_run:

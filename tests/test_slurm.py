@@ -153,6 +153,8 @@ def test_slurm_unavailable_is_one_line_exit_1(slurm, script, tmp_path, how):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(expected), proc.stderr
     assert "Traceback" not in proc.stderr
+    if how == "no sbatch on PATH":
+        assert not (tmp_path / "out" / "slurm").exists(), "wrote a job array it could never submit"
 
 
 def Run(key, params, folder):
