@@ -17,8 +17,7 @@ import os
 import shutil
 import tempfile
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
@@ -181,8 +180,7 @@ class _Local:
             half = (len(big) + 1) // 2
             queue = sorted(queue + [big[:half], big[half:]], key=len, reverse=True)
         self.queue = queue
-        shares = [None] * min(self.jobs, len(queue))
-        threads = [threading.Thread(target=self._serve, args=(i,), daemon=True) for i in range(len(shares))]
+        threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(min(self.jobs, len(queue)))]
         for thread in threads:
             thread.start()
         try:
@@ -209,7 +207,7 @@ class _Local:
         with self.lock:
             return self.queue.pop(0) if self.queue else None
 
-    def _serve(self, index: int) -> None:
+    def _serve(self) -> None:
         worker = None
         if not self.separate:
             from .worker import Worker
