@@ -181,7 +181,15 @@ class RunResult:
         if self.timed_out:
             return f"pvbatch timed out after {self.seconds:.0f} s"
         said = "; ".join(error_lines(self.stderr)) or "no error message"
-        return f"pvbatch exited with {self.returncode}: {said}"
+        code = self.returncode
+        if code < 0 or code > 128:  # killed by a signal (directly, or as reported by the xvfb-run shell)
+            number = -code if code < 0 else code - 128
+            try:
+                name = signal.Signals(number).name
+            except ValueError:
+                name = f"signal {number}"
+            return f"pvbatch was killed by {name} (exit {code}): {said}"
+        return f"pvbatch exited with {code}: {said}"
 
     def check(self, script: str | None = None) -> "RunResult":
         if not self.ok:
