@@ -212,7 +212,7 @@ def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, p
     write_atomic(task_py, _task_source())
 
     directives = [
-        f"--job-name={_checked('job name', 'replay-' + script_path.stem)}",
+        f"--job-name=replay-{re.sub(r'[^A-Za-z0-9_.-]', '_', script_path.stem)}",
         f"--array=0-{len(tasks) - 1}",
         f"--output={_directive_path(job_dir / 'logs', '/%A_%a.out')}",
         f"--ntasks={mpi or 1}",
@@ -227,6 +227,12 @@ def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, p
     for arg in sbatch_args:
         if not _checked("--sbatch-arg", arg).startswith("-"):
             raise UsageError(f"--sbatch-arg {arg!r}: give one sbatch option per --sbatch-arg, as --name=value")
+        name, eq, value = arg.partition("=")
+        if eq and any(c.isspace() for c in value):
+            # sbatch splits #SBATCH lines on blanks unless the value is in double quotes.
+            if '"' in value:
+                raise UsageError(f"--sbatch-arg {arg!r}: a value with blanks cannot also hold a double quote")
+            arg = f'{name}="{value}"'
         directives.append(arg)
     python = shutil.which("python3") or sys.executable
     lines = ["#!/bin/bash"]

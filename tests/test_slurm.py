@@ -120,7 +120,7 @@ def test_dry_run_writes_the_array_script_without_submitting(slurm, script, tmp_p
     assert _squeue_ids() <= before, "--dry-run submitted a job"
     text = sbatch.read_text()
     for directive in ("--array=0-2", "--ntasks=2", "--nodes=1", "--partition=debug", "--time=0:30:00",
-                      "--comment=replay test"):
+                      '--comment="replay test"'):
         assert f"#SBATCH {directive}\n" in text
     assert "Isosurfaces" not in text and "150" not in text, "values belong in tasks.json, not in the script"
     tasks = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
