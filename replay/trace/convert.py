@@ -6,7 +6,7 @@ import shlex
 from ..model import ConvertResult, Diagnostic
 from ..script import emit
 from ..select import all_parameters, select
-from ..versions import compatibility_preamble, detect_trace_version
+from ..versions import compatibility_preamble, detect_trace_version, scan
 from .find import find
 from .read import parse_trace
 from .rewrite import apply_view_size_hints, rewrite
@@ -25,11 +25,15 @@ def command_line(source_name: str, params) -> str:
     return " ".join(shlex.quote(w) for w in words)
 
 
-def _analyse(text: str, source_name: str):
+def _analyse(text: str, source_name: str, target_version: str | None = None):
     text = apply_view_size_hints(text)
     module = parse_trace(text, source_name)
     inventory, wrapper = find(module)
     inventory.version, inventory.version_source = detect_trace_version(text)
+    changes = scan(wrapper, target_version)
+    inventory.extra["version_rewrites"] = changes.rewrites
+    inventory.extra["version_notes"] = changes.notes  # not in `removed`: those are calls taken out
+    inventory.warnings += changes.warnings
     return text, module, inventory, wrapper
 
 
@@ -38,10 +42,12 @@ def inspect_trace(text: str, source_name: str = "<trace>"):
     return all_parameters(inventory), inventory
 
 
-def convert_trace(text: str, params=(), *, source_name: str = "trace.py", script_name: str | None = None) -> ConvertResult:
-    """Convert a trace's text. Returns the script's code, its parameters, and what it changed."""
+def convert_trace(text: str, params=(), *, source_name: str = "trace.py", script_name: str | None = None,
+                  target_version: str | None = None) -> ConvertResult:
+    """Convert a trace's text. Returns the script's code, its parameters, and what it changed.
+    target_version 'X.Y': also warn about what that ParaView cannot run."""
     return _convert(text, lambda inventory: select(inventory, list(params)), source_name, script_name,
-                    command_line(source_name, params))
+                    command_line(source_name, params), target_version)
 
 
 def batch_only(text: str, source_name: str = "trace.py") -> ConvertResult:
@@ -54,9 +60,10 @@ def batch_only(text: str, source_name: str = "trace.py") -> ConvertResult:
     return _convert(text, outputs_only, source_name, None, f"replay verify {shlex.quote(source_name)}")
 
 
-def _convert(text: str, choose, source_name: str, script_name: str | None, command: str) -> ConvertResult:
+def _convert(text: str, choose, source_name: str, script_name: str | None, command: str,
+             target_version: str | None = None) -> ConvertResult:
     original = text
-    text, module, inventory, wrapper = _analyse(text, source_name)
+    text, module, inventory, wrapper = _analyse(text, source_name, target_version)
     parameters = choose(inventory)
     body = rewrite(wrapper, parameters, inventory).code
     recorded = f"ParaView {inventory.version} trace" if inventory.version else "ParaView trace"
@@ -74,5 +81,6 @@ def _convert(text: str, choose, source_name: str, script_name: str | None, comma
     warnings = list(inventory.warnings)
     warnings += [Diagnostic(d.line, d.col, f"the recording expects {d.message} to exist already: "
                             "it cannot replay on its own in a fresh pvbatch", d.code) for d in inventory.needs]
-    return ConvertResult(code=code, parameters=parameters, warnings=warnings, notes=list(inventory.removed),
+    notes = [*inventory.removed, *inventory.extra["version_notes"]]
+    return ConvertResult(code=code, parameters=parameters, warnings=warnings, notes=notes,
                          format="trace", version=inventory.version, version_source=inventory.version_source)

@@ -124,4 +124,9 @@ def _split_set(line: cst.SimpleStatementLine):
 
 def rewrite(wrapper, params: list[Parameter], inventory: Inventory) -> cst.Module:
     removed = {id(d.node): d.message for d in inventory.removed if d.node is not None}
-    return wrapper.module.visit(BatchRewriter(replacements(params, inventory), removed))
+    table = replacements(params, inventory)
+    # Calls other ParaView versions lack (replay/versions.py); composed in case a node is in both.
+    for key, change in inventory.extra.get("version_rewrites", {}).items():
+        first = table.get(key)
+        table[key] = change if first is None else (lambda n, a=first, b=change: a(b(n)))
+    return wrapper.module.visit(BatchRewriter(table, removed))
