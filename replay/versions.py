@@ -201,7 +201,8 @@ REMOVED_CALLS = {
 REMOVED_ARGUMENTS = {
     ("CreateView", "detachedFromLayout"): (
         "5.12", "ParaView 5.12.0 release notes: CreateView() lost its positional argument detachedFromLayout; "
-        "5.11 simple.py ignores it ('deprecated in ParaView 5.7 as it is no longer needed')"),
+        "5.11 simple.py ignores it ('deprecated in ParaView 5.7 as it is no longer needed'); CreateRenderView and "
+        "the other Create*View(**params) of Kitware/ParaView Wrapping/Python/paraview/simple/view.py lost it too"),
 }
 
 # Arguments that appeared in a version: older versions reject them.
@@ -307,8 +308,8 @@ class VersionScan(cst.CSTVisitor):
         elif bare and name in ADDED_CALLS and self._too_old(ADDED_CALLS[name][0]):
             version, source = ADDED_CALLS[name]
             self._warn(node, f"cannot run {name}(): added in ParaView {version} ({source})", "target-call")
-        if name == "CreateView":
-            self._create_view(node)
+        if bare and (name == "CreateView" or re.fullmatch(r"Create\w*View", name)):
+            self._create_view(node, name)
         elif name == "ResetCamera" and not bare:
             self._reset_camera(node)
         elif name in ("SaveScreenshot", "SaveAnimation", "SaveState", "LoadState", "SaveData", "ExportView"):
@@ -362,14 +363,16 @@ class VersionScan(cst.CSTVisitor):
         positional = [a for a in node.args if a.keyword is None]
         return len(positional) == 1 and not positional[0].star and keywords <= {"FrameRate"}
 
-    def _create_view(self, node: cst.Call) -> None:
+    def _create_view(self, node: cst.Call, name: str) -> None:
+        # CreateView(name, detachedFromLayout); CreateRenderView(detachedFromLayout) and its kin.
+        position = 1 if name == "CreateView" else 0
         drop = {i for i, a in enumerate(node.args)
-                if (a.keyword is None and i == 1 and not a.star) or
+                if (a.keyword is None and i == position and not a.star) or
                 (a.keyword is not None and a.keyword.value == "detachedFromLayout")}
         if drop:
             version, source = REMOVED_ARGUMENTS[("CreateView", "detachedFromLayout")]
             self.rewrites[id(node)] = lambda n, drop=drop: _without(n, drop)
-            self._note(node, f"CreateView(): dropped detachedFromLayout (ignored since 5.7, an error from "
+            self._note(node, f"{name}(): dropped detachedFromLayout (ignored since 5.7, an error from "
                              f"ParaView {version})", "version-rewrite")
 
     def _reset_camera(self, node: cst.Call) -> None:

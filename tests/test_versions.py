@@ -184,13 +184,14 @@ def test_arguments_that_matter_are_kept_with_a_warning():
 def test_removed_calls_become_their_replacement():
     result = convert("WriteImage('/o/a.png')\nWriteImage('/o/b.png', v)\nWriteAnimation('/o/c.avi', FrameRate=5)\n"
                      "CreateView('RenderView', True)\nCreateView('RenderView', detachedFromLayout=False, "
-                     "ViewSize=[3, 2])\n", version="4.1.0")
+                     "ViewSize=[3, 2])\nCreateRenderView(False)\n", version="4.1.0")
     body = recorded_body(result.code)
     assert "SaveScreenshot(_replay_out('/o/a.png'" in body and "SaveScreenshot(_replay_out('/o/b.png'" in body
     assert re.search(r"SaveAnimation\(_replay_out\('/o/c\.avi'.*\), GetLayout\(\), FrameRate=5\)", body)
     assert "CreateView('RenderView')\n" in body and "CreateView('RenderView', ViewSize=[3, 2])" in body
+    assert "CreateRenderView()\n" in body
     assert "WriteImage" not in body and "WriteAnimation" not in body and "detachedFromLayout" not in body
-    assert [d.line for d in result.notes] == [3, 4, 5, 6, 7]
+    assert [d.line for d in result.notes] == [3, 4, 5, 6, 7, 8]
     ast.parse(result.code)
 
 
