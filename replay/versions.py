@@ -89,8 +89,8 @@ STYLE_CLUES = (
          re.compile(r"^## You may need to add some code at the end of this python script", re.M), (5, 12)),
     Clue("ResetCamera(closest, offsetRatio) (5.12+)", re.compile(r"\.ResetCamera\(\s*(False|True)\s*,\s*[\d.]+"),
          (5, 12)),
-    Clue("location= argument of a save call (5.12+)", re.compile(r"\b(SaveScreenshot|SaveAnimation|SaveState)\(.*"
-                                                               r"\blocation\s*=", re.S), (5, 12)),
+    Clue("location= argument of a save call (5.12+)",
+         re.compile(r"\b(SaveScreenshot|SaveAnimation|SaveState)\((?:[^()]|\([^()]*\))*?\blocation\s*="), (5, 12)),
     Clue("proxy.Set(Name=...) calls (6.0+)", re.compile(r"\w\.Set\(\s*\w+\s*="), (6, 0)),
 )
 
