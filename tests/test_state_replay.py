@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pv import assert_different_image, assert_same_image, pvbatch_command, run_pvbatch, run_replay
+from pv import STATES, assert_different_image, assert_same_image, pvbatch_command, run_pvbatch, run_replay
 
 pytestmark = pytest.mark.pvbatch
 
@@ -117,11 +117,15 @@ def states(tmp_path_factory):
     series = (root / "series.pvsm").read_text()
     at_two = _hand_edit(_hand_edit(series, "AnimationScene", "AnimationTime", "1", "2"), "TimeKeeper", "Time", "1", "2")
     (root / "series_at_2.pvsm").write_text(at_two)
+    # The committed 4.x state (written by ParaView 4.4), and the same saved at time 4 instead of 2.
+    legacy = (STATES / "legacy_4x.pvsm").read_text()
+    at_four = _hand_edit(_hand_edit(legacy, "AnimationScene", "AnimationTime", "2", "4"), "TimeKeeper", "Time", "2", "4")
+    (root / "legacy_at_4.pvsm").write_text(at_four)
     return root
 
 
 @pytest.fixture(scope="module")
-def references(states):
+def references(states, fixture_data):
     """ParaView's own renders: as recorded, with a new file name, and the clip edited by hand."""
     new_file = str(states / "new" / "small.vti")
     contour_id = _reader_id(states / "elsewhere" / "contour_foreign.pvsm")
@@ -134,6 +138,8 @@ def references(states):
         "two_views": {"state": str(states / "two_views.pvsm")},
         "series": {"state": str(states / "series.pvsm")},
         "series_at_2": {"state": str(states / "series_at_2.pvsm")},
+        "legacy": {"state": str(STATES / "legacy_4x.pvsm")},
+        "legacy_at_4": {"state": str(states / "legacy_at_4.pvsm")},
     }
     for name, job in jobs.items():
         job["out"] = str(states / "ref" / name)
@@ -216,6 +222,16 @@ def test_time_param_renders_like_the_state_saved_at_that_time(states, references
     image = tmp_path / "out" / "RenderView1.png"
     assert_same_image(image, references["series_at_2"] / "RenderView1.png")
     assert_different_image(image, references["series"] / "RenderView1.png")
+
+
+def test_legacy_4x_state_replays_like_loadstate(states, references, tmp_path):
+    script = tmp_path / "legacy_replay.py"
+    _convert(STATES / "legacy_4x.pvsm", script, "--param", "ContourBy")
+    run_pvbatch(script, "--output-dir", tmp_path / "default")
+    run_pvbatch(script, "--time", "4", "--ContourBy", "POINTS", "RTData", "--output-dir", tmp_path / "at4")
+    assert_same_image(tmp_path / "default" / "RenderView1.png", references["legacy"] / "RenderView1.png")
+    assert_same_image(tmp_path / "at4" / "RenderView1.png", references["legacy_at_4"] / "RenderView1.png")
+    assert_different_image(tmp_path / "at4" / "RenderView1.png", references["legacy"] / "RenderView1.png")
 
 
 def test_inspect_lists_files_time_views_properties(states):

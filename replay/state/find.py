@@ -56,7 +56,9 @@ def python_value(values: list[str], domains: dict) -> tuple[object, dict | None]
         entries = {entry.get("value"): entry.get("text") for entry in enum.iterchildren("Entry")}
         if values[0] in entries:
             return entries[values[0]], {"enum": {text: int(value) for value, text in entries.items()}}
-    if len(values) == 5 and "array_list" in domains and all(_INT.match(v) for v in values[:4]):
+    # [input index, port, connection, association, name]; 4.x states leave the first three empty.
+    if (len(values) == 5 and "array_list" in domains and _INT.match(values[3])
+            and all(v == "" or _INT.match(v) for v in values[:3])):
         association = ASSOCIATIONS.get(int(values[3]))
         if association is not None:
             return [association, values[4]], {"array": values[:3]}
