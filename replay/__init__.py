@@ -52,8 +52,11 @@ def __getattr__(name):
         from .errors import ReplayError
 
         return ReplayError
-    if name in ("run", "sweep", "verify"):
+    # The implementations live in modules named differently from these functions: a submodule
+    # import would otherwise rebind replay.run to the module.
+    modules = {"run": "runner", "sweep": "study", "verify": "verification"}
+    if name in modules:
         import importlib
 
-        return getattr(importlib.import_module(f".{name}", __name__), name)
+        return getattr(importlib.import_module(f".{modules[name]}", __name__), name)
     raise AttributeError(name)

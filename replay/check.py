@@ -148,7 +148,7 @@ def script_spec(script_text: str) -> list[dict] | None:
 
 
 def regenerate(recording_text: str, source_name: str, script_name: str, options: Options) -> str:
-    from .convert import convert_text
+    from .recordings import convert_text
 
     return convert_text(recording_text, list(options.params), source_name=source_name, script_name=script_name,
                         embed=options.embed, target_version=options.target_version).code
@@ -198,7 +198,7 @@ def _inspected(text: str, source_name: str) -> _Analysis:
 
 def _converted(text: str, source_name: str, script_name: str, options: Options) -> _Analysis:
     """One conversion serves both the rules and the staleness test (the costly part is the analysis)."""
-    from .convert import convert_text
+    from .recordings import convert_text
 
     result = convert_text(text, list(options.params), source_name=source_name, script_name=script_name,
                           embed=options.embed, target_version=options.target_version)

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .errors import ReplayError, UsageError
+from .errors import ReplayError
 
 app = typer.Typer(
     add_completion=False,
@@ -41,7 +41,7 @@ def convert(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Print errors only."),
 ) -> None:
     """Write a pvbatch-ready replay script for a recording."""
-    from .convert import convert_file
+    from .recordings import convert_file
 
     path = str(input)
     result, out = convert_file(path, output, param, embed=embed, target_version=target_version)
@@ -60,7 +60,7 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list: name, kind, proxy, property, default, line."),
 ) -> None:
     """List the parameters convert would create, and every property --param could select."""
-    from .convert import inspect_file
+    from .recordings import inspect_file
 
     path = str(input)
     params, inventory = inspect_file(path)
@@ -97,7 +97,8 @@ from .commands import check as _check, run as _run, sweep as _sweep, verify as _
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point: every ReplayError becomes one line and its exit code; nothing prints a traceback."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode click returns a typer.Exit's code instead of exiting with it.
+        code = app(args=argv, standalone_mode=False)
     except ReplayError as exc:
         _err(str(exc))
         sys.exit(exc.exit_code)
@@ -116,7 +117,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             sys.exit(exc.exit_code)
         _err(f"replay: internal error: {type(exc).__name__}: {exc}")
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

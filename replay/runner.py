@@ -288,13 +288,3 @@ def _run_once(command, cwd, full_env, timeout, out_dir, on_start=None) -> RunRes
     return RunResult(command=command, returncode=returncode, seconds=round(seconds, 3),
                      stdout=filter_noise(stdout), stderr=filter_noise(stderr), outputs=outputs,
                      output_dir=out_dir, timed_out=timed_out)
-
-
-class _CallableModule(__import__("types").ModuleType):
-    # Importing replay.run binds the package attribute replay.run to this module, hiding the lazy
-    # replay.run() of the public API; calling the module calls run() so both spellings work.
-    def __call__(self, *args, **kwargs):
-        return run(*args, **kwargs)
-
-
-__import__("sys").modules[__name__].__class__ = _CallableModule

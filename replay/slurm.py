@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Optional, Sequence
 from .errors import RunError, SlurmUnavailable, UsageError
 from .files import write_atomic
 
-STATUS_FILE = ".replay-status.json"  # .replay* names are not outputs (replay.run.list_outputs)
+STATUS_FILE = ".replay-status.json"  # .replay* names are not outputs (replay.runner.list_outputs)
 JOB_DIR = "slurm"
 
 # sbatch/squeue say these when there is no controller to talk to (down, unconfigured, munge broken).
@@ -98,7 +98,7 @@ def _replay_task(argv):
         returncode = child.wait()
         said = "\n".join(tail)
         # Two xvfb-runs can still meet on one display number: not the script's fault, so retry on another
-        # (replay.run.run does the same for local runs).
+        # (replay.runner.run does the same for local runs).
         lost_x = "bad X server connection" in said or "Xvfb failed to start" in said
         number_at = [i + 1 for i in (1, 2) if command[0] == "xvfb-run" and command[i] == "-n"]
         if returncode == 0 or stopped or not lost_x or not number_at:
@@ -168,7 +168,7 @@ def _directive_path(path: Path, pattern: str = "") -> str:
 
 def _pvbatch_command(mpi: Optional[int], pvbatch: Optional[str]) -> list[str]:
     """pvbatch as the local backend runs it, with srun launching the ranks inside the allocation."""
-    from .run import pvbatch_command
+    from .runner import pvbatch_command
 
     command = pvbatch_command(mpi, pvbatch)
     if mpi:
@@ -187,7 +187,7 @@ def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, p
         raise UsageError("the sweep has no runs to submit")
     if mpi is not None and mpi < 1:
         raise UsageError(f"--mpi {mpi}: must be at least 1")
-    from .run import script_arguments
+    from .runner import script_arguments
 
     out = Path(out_dir).resolve()
     job_dir = out / JOB_DIR
@@ -343,7 +343,7 @@ def _slurm_state(job_id: Optional[str], index: int) -> Optional[str]:
 
 def task_result(task: dict, status: Optional[dict], *, missing: str = ""):
     """A status file as the local backend's RunResult, so both backends word errors and rows alike."""
-    from .run import RunResult, filter_noise
+    from .runner import RunResult, filter_noise
 
     if status is None:
         result = RunResult(command=task["command"], returncode=1, seconds=0.0, output_dir=task["folder"],
@@ -379,7 +379,7 @@ def collect(job: ArrayJob, runs: Sequence, job_id: Optional[str] = None) -> list
 
 
 def _row(run, result) -> dict:
-    from .sweep import manifest_row
+    from .study import manifest_row
 
     return manifest_row(run, folder=result.output_dir, returncode=result.returncode, seconds=result.seconds,
                         outputs=result.outputs, error=result.error)

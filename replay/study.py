@@ -131,7 +131,7 @@ print("REPLAY-TIMESTEPS " + json.dumps(sorted(float(s) for s in steps)))
 
 def probe_timesteps(spec: dict, files: Mapping[str, list], *, pvbatch: Optional[str] = None) -> list[float]:
     """The data's time steps, read by pvbatch from the run's file parameters (or the recorded files)."""
-    from .run import run
+    from .runner import run
 
     request = []
     for param in spec["parameters"]:
@@ -195,7 +195,7 @@ class _Local:
             raise
 
     def _kill_all(self) -> None:
-        from .run import _stop
+        from .runner import _stop
 
         with self.lock:
             for worker in self.workers:
@@ -229,7 +229,7 @@ class _Local:
                 worker.stop()
 
     def _one(self, run: RunSpec, worker) -> None:
-        from .run import list_outputs, run as run_script, script_arguments
+        from .runner import list_outputs, run as run_script, script_arguments
 
         folder = self.out_dir / run.folder
         if folder.exists():
@@ -310,7 +310,7 @@ def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequenc
     header = {"replay_sweep": 1, "script": str(script_path), "script_name": script_path.name,
               "script_sha256": _sha(text)}
     if backend == "local":
-        from .run import find_pvbatch
+        from .runner import find_pvbatch
 
         find_pvbatch(pvbatch)  # missing pvbatch is one error up front, not a failed row per run
     previous = load_manifest(out)
@@ -377,13 +377,3 @@ def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequenc
         result.ran = len(todo)
     result.rows = list(rows.values())
     return result
-
-
-class _CallableModule(__import__("types").ModuleType):
-    # Importing replay.sweep binds the package attribute replay.sweep to this module, hiding the lazy
-    # replay.sweep() of the public API; calling the module calls sweep() so both spellings work.
-    def __call__(self, *args, **kwargs):
-        return sweep(*args, **kwargs)
-
-
-__import__("sys").modules[__name__].__class__ = _CallableModule

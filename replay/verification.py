@@ -17,9 +17,7 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -333,7 +331,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _run_side(side: Side, *, pvbatch, mpi, timeout, cwd) -> Side:
-    from .run import run
+    from .runner import run
 
     result = run(side.script, {"output-dir": side.output_dir}, mpi=mpi, pvbatch=pvbatch, cwd=cwd, timeout=timeout)
     side.returncode = result.returncode
@@ -426,7 +424,7 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
 
 def _pvbatch_path(explicit: str | None) -> str | None:
     try:
-        from .run import find_pvbatch
+        from .runner import find_pvbatch
 
         return find_pvbatch(explicit)
     except (ImportError, ReplayError):
@@ -447,14 +445,5 @@ def _problem(first: Side, second: Side) -> str | None:
             return f"the {side.label} wrote no output"
     return None
 
-
-class _CallableModule(types.ModuleType):
-    # `import replay.verify` (the CLI does) binds the name replay.verify to this module, hiding the
-    # lazy replay.verify() of the public API; calling the module calls verify() so both spellings work.
-    def __call__(self, *args, **kwargs):
-        return verify(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["verify", "VerifyResult", "Comparison", "compare", "pair", "missing_inputs"]

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from .run import RunResult, _lost_x, _stop, filter_noise, list_outputs, output_dir_of, pvbatch_command
+from .runner import RunResult, _lost_x, _stop, filter_noise, list_outputs, output_dir_of, pvbatch_command
 
 DRIVER = Path(__file__).with_name("worker_driver.py")
 MARK = "\x1ereplay-worker "

@@ -46,7 +46,7 @@ def sweep(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..sweep import sweep as run_sweep
+    from ..study import sweep as run_sweep
 
     console = Console(stderr=True, highlight=False)
     progress = Progress(TextColumn("[bold]sweep[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

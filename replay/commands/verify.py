@@ -28,7 +28,7 @@ def verify(
     from rich.console import Console
     from rich.table import Table
 
-    from ..verify import verify as run_verify
+    from ..verification import verify as run_verify
 
     result = run_verify(recording, script=script, tolerance=tolerance, keep=keep, pvbatch=pvbatch)
     console = Console(highlight=False)
