@@ -257,3 +257,18 @@ def test_load_state_inside_a_trace_takes_its_files_as_parameters():
     assert params["DataDirectory"].default == "/home/ana"
     assert params["wavevtiFileName"].default == ["/home/ana/wave.vti"]
     assert params["StateFile"].kind == "file" and params["StateFile"].proxy is None
+
+
+@pytest.mark.parametrize("extra, reads", [
+    ("", False),
+    ("import sys\nif len(sys.argv) > 1: print(sys.argv[1])\n", True),
+    ("import argparse\n", True),
+    ("from sys import argv\n", True),
+    ("from optparse import OptionParser\n", True),
+    ("import sys\nsys.exit(0)\n", False),
+    ("# sys.argv in a comment\n", False),
+])
+def test_recordings_that_read_their_own_command_line_keep_the_words_replay_does_not_know(extra, reads):
+    result = replay.convert_trace(TRACE + extra)
+    assert ('"own_arguments": true' in result.code) is reads
+

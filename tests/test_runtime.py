@@ -60,6 +60,16 @@ def test_wrong_type_is_one_line_error(capsys):
     assert err.count("\n") == 1 and "argument --Count: invalid int value: '1.5'" in err
 
 
+def test_unknown_words_are_errors_unless_the_recording_reads_its_own_arguments(capsys, monkeypatch):
+    with pytest.raises(SystemExit) as info:
+        parse("--restart", "--Count", "4")
+    assert info.value.code == 2 and "unrecognized arguments: --restart" in capsys.readouterr().err
+    monkeypatch.setattr(rt._replay_sys, "argv", ["s.py", "--restart", "--Count", "4", "-v"])
+    args = rt._replay_parse_args(dict(SPEC, own_arguments=True), ["--restart", "--Count", "4", "-v"])
+    assert args["Count"] == 4
+    assert rt._replay_sys.argv == ["s.py", "--restart", "-v"]
+
+
 def test_help_lists_defaults_and_lines(capsys):
     with pytest.raises(SystemExit):
         parse("--help")

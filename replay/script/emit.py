@@ -60,8 +60,11 @@ def header(source_name: str, script_name: str, command: str, sha: str, params: l
 
 
 def assemble(*, source_name: str, script_name: str, command: str, source_text: str, params: list[Parameter],
-             body: str, newline: str, recorded: str, preamble: list[str] = ()) -> str:
+             body: str, newline: str, recorded: str, preamble: list[str] = (), own_arguments: bool = False) -> str:
     spec = {"source": source_name, "parameters": [p.to_spec() for p in params]}
+    if own_arguments:
+        # The recording parses sys.argv itself: words replay does not know are left to it.
+        spec["own_arguments"] = True
     lines = header(source_name, script_name, command, digest(source_text), params, recorded)
     lines += ["import json as _replay_json", "", spec_literal(spec), ""]
     lines += runtime_source().rstrip("\n").split("\n")

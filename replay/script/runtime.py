@@ -80,7 +80,11 @@ def _replay_parse_args(spec, argv):
             if param.get("nargs"):
                 options["nargs"] = param["nargs"]
         parser.add_argument("--" + param["name"], **options)
-    return vars(parser.parse_args(argv))
+    if not spec.get("own_arguments"):
+        return vars(parser.parse_args(argv))
+    known, rest = parser.parse_known_args(argv)
+    _replay_sys.argv[1:] = rest
+    return vars(known)
 
 
 def _replay_natural_key(text):

@@ -7,6 +7,7 @@ from ..model import ConvertResult, Diagnostic
 from ..script import emit
 from ..select import all_parameters, select
 from ..versions import compatibility_preamble, detect_trace_version, scan
+from .argv import reads_command_line
 from .find import find
 from .read import parse_trace
 from .rewrite import apply_view_size_hints, rewrite
@@ -77,6 +78,7 @@ def _convert(text: str, choose, source_name: str, script_name: str | None, comma
         newline=module.default_newline,
         recorded=recorded,
         preamble=compatibility_preamble(inventory.version),
+        own_arguments=reads_command_line(module),
     )
     warnings = list(inventory.warnings)
     warnings += [Diagnostic(d.line, d.col, f"the recording expects {d.message} to exist already: "
