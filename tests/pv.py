@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,8 @@ def pvbatch_command(mpi: int | None = None) -> list[str]:
     if mpi:
         command = ["mpiexec", "--allow-run-as-root", "--oversubscribe", "-n", str(mpi)] + command
     if not os.environ.get("DISPLAY"):
-        command = ["xvfb-run", "-a"] + command
+        # `xvfb-run -a` starts at display 99, so two runs at once race for it: start somewhere random.
+        command = ["xvfb-run", "-a", "-n", str(random.randrange(100, 30000))] + command
     return command
 
 
