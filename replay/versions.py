@@ -272,7 +272,7 @@ def _rename(call: cst.Call, name: str) -> cst.Call:
     return call.with_changes(func=cst.Name(name))
 
 
-class VersionScan(cst.CSTVisitor):
+class VersionScan(cst.BatchableCSTVisitor):
     """Finds the calls to rewrite (id(original call) -> function(updated call)) with a note each,
     and what a target version cannot run."""
 
@@ -284,6 +284,9 @@ class VersionScan(cst.CSTVisitor):
         self.rewrites: dict[int, object] = {}
         self.notes: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
+
+    def changes(self) -> VersionChanges:
+        return VersionChanges(self.rewrites, self.notes, self.warnings)
 
     def _at(self, node) -> tuple[int, int]:
         start = self.get_metadata(PositionProvider, node).start
@@ -423,10 +426,6 @@ class VersionChanges:
     warnings: list  # [Diagnostic] what the script (or the target version) cannot run
 
 
-def scan(wrapper, target: str | tuple[int, int] | None = None) -> VersionChanges:
-    """Rewrites and warnings for a trace (wrapper: the MetadataWrapper trace/find.py made)."""
-    if isinstance(target, str):
-        target = parse_target(target)
-    visitor = VersionScan(target)
-    wrapper.visit(visitor)
-    return VersionChanges(visitor.rewrites, visitor.notes, visitor.warnings)
+def scanner(target: str | tuple[int, int] | None = None) -> VersionScan:
+    """A visitor for trace/find.py's pass; its changes() are the rewrites and warnings."""
+    return VersionScan(parse_target(target) if isinstance(target, str) else target)

@@ -7,7 +7,7 @@ import libcst.matchers as m
 _MODULES = {"argparse", "getopt", "optparse"}
 
 
-class _ReadsArgv(cst.CSTVisitor):
+class ReadsArgv(cst.BatchableCSTVisitor):
     def __init__(self) -> None:
         self.found = False
 
@@ -28,8 +28,3 @@ class _ReadsArgv(cst.CSTVisitor):
         elif module == "sys":
             self.found = True
 
-
-def reads_command_line(module: cst.Module) -> bool:
-    visitor = _ReadsArgv()
-    module.visit(visitor)
-    return visitor.found

@@ -6,8 +6,8 @@ import shlex
 from ..model import ConvertResult, Diagnostic
 from ..script import emit
 from ..select import all_parameters, select
-from ..versions import compatibility_preamble, detect_trace_version, scan
-from .argv import reads_command_line
+from ..versions import compatibility_preamble, detect_trace_version, scanner
+from .argv import ReadsArgv
 from .find import find
 from .read import parse_trace
 from .rewrite import apply_view_size_hints, rewrite
@@ -29,9 +29,11 @@ def command_line(source_name: str, params) -> str:
 def _analyse(text: str, source_name: str, target_version: str | None = None):
     text = apply_view_size_hints(text)
     module = parse_trace(text, source_name)
-    inventory, wrapper = find(module)
+    versions, argv = scanner(target_version), ReadsArgv()
+    inventory, wrapper = find(module, also=[versions, argv])
     inventory.version, inventory.version_source = detect_trace_version(text)
-    changes = scan(wrapper, target_version)
+    inventory.extra["reads_command_line"] = argv.found
+    changes = versions.changes()
     inventory.extra["version_rewrites"] = changes.rewrites
     inventory.extra["version_notes"] = changes.notes  # not in `removed`: those are calls taken out
     inventory.warnings += changes.warnings
@@ -78,7 +80,7 @@ def _convert(text: str, choose, source_name: str, script_name: str | None, comma
         newline=module.default_newline,
         recorded=recorded,
         preamble=compatibility_preamble(inventory.version),
-        own_arguments=reads_command_line(module),
+        own_arguments=inventory.extra["reads_command_line"],
     )
     warnings = list(inventory.warnings)
     warnings += [Diagnostic(d.line, d.col, f"the recording expects {d.message} to exist already: "

@@ -59,7 +59,7 @@ def time_property(proxy: str | None, prop: str, constructor: str | None) -> bool
     return False
 
 
-class TraceFinder(cst.CSTVisitor):
+class TraceFinder(cst.BatchableCSTVisitor):
     """One pass over the trace that fills an Inventory; positions come from PositionProvider."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
@@ -230,11 +230,13 @@ class TraceFinder(cst.CSTVisitor):
                         self._removed(statement.value, name, "the recorder marks it 'only when running from the GUI'")
 
 
-def find(module: cst.Module) -> tuple[Inventory, MetadataWrapper]:
-    """Inventory of a parsed trace. The wrapper is returned so the rewrite sees the same nodes."""
+def find(module: cst.Module, also=()) -> tuple[Inventory, MetadataWrapper]:
+    """Inventory of a parsed trace. The wrapper is returned so the rewrite sees the same nodes.
+    `also`: other batchable visitors, run in the same pass (each pass over the tree costs as much
+    as parsing it several times)."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     finder = TraceFinder()
-    wrapper.visit(finder)
+    wrapper.visit_batched([finder, *also])
     inventory = finder.inventory
     if not any(s.kind == "file" for s in inventory.candidates) and not inventory.needs and finder.sources_created == 0:
         inventory.warnings.append(Diagnostic(1, 1, "no reader found: nothing to parameterize as --FileName", "no-reader"))
