@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import shlex
 
+from ..errors import UnknownParameter
 from ..model import ConvertResult
 from ..script import emit as script_emit
 from ..select import all_parameters, cli_safe, select
 from . import emit
-from .find import find
+from .find import find, wanted_names
 from .read import parse_state
 
 
-def _analyse(text: str, source_name: str):
+def _analyse(text: str, source_name: str, only: set[str] | None = None):
     root, state = parse_state(text, source_name)
-    return find(root, state)
+    return find(root, state, only)
 
 
 def inspect_state(text: str, source_name: str = "<state>"):
@@ -56,8 +57,13 @@ def convert_state(text: str, params=(), *, source_name: str = "state.pvsm", scri
                   embed: bool = False, state_path: str | None = None) -> ConvertResult:
     """Convert a state's text. The script loads the state from `state_path` (relative to the script;
     default: source_name beside it), or from its own text with embed=True."""
-    inventory = _analyse(text, source_name)
-    parameters = select(inventory, _requested(params, inventory))
+    inventory = _analyse(text, source_name, wanted_names(params))
+    try:
+        parameters = select(inventory, _requested(params, inventory))
+    except UnknownParameter:
+        # The close matches the error lists come from every property of the state.
+        inventory = _analyse(text, source_name)
+        parameters = select(inventory, _requested(params, inventory))
     for p in parameters:
         if p.kind == "property" and p.value_type in ("int", "float", "bool"):
             # "157" in a state may be an int or a double property: take what the user types, as typed.

@@ -84,13 +84,17 @@ def collections(state) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def find(root, state) -> Inventory:
+def find(root, state, only: set[str] | None = None) -> Inventory:
+    """only: the paraview.simple names of the properties wanted as candidates (files and time always);
+    None for every property. Convert asks only for what --param names: a big state has hundreds of
+    thousands of properties, and reading them all costs more than parsing the XML."""
     proxies = {p.get("id"): p for p in state.iterchildren("Proxy")}
     named = collections(state)
     inventory = Inventory(format="state")
     inventory.version = state.get("version") or root.get("version")
     inventory.version_source = "ServerManagerState version" if inventory.version else None
     readers, seen = [], set()
+    pick = _picker(only)
     for pid, name in named.get("sources", []):
         proxy = proxies.get(pid)
         if proxy is None:
@@ -102,9 +106,11 @@ def find(root, state) -> Inventory:
         seen.add(name)
         xml_type = proxy.get("type")
         files = []
-        for prop in proxy.iterchildren("Property"):
+        for prop in (proxy.iterchildren("Property") if pick is None else pick(proxy)):
             xml_name = prop.get("name", "")
             pname = python_name(xml_type, xml_name)
+            if only is not None and pname not in only and prop.find("Domain[@name='files']") is None:
+                continue
             values, domains = _read_property(prop)
             extra = {"id": pid, "type": xml_type, "xml": xml_name}
             if "files" in domains:
@@ -114,7 +120,7 @@ def find(root, state) -> Inventory:
                 inventory.candidates.append(Site("file", name, pname or xml_name, value, prop.sourceline or 1, node=prop,
                                                  extra=extra))
                 files.append((xml_name, pname or xml_name))
-            elif values is not None and pname is not None:
+            elif pname is not None and (only is None or pname in only) and values is not None:
                 value, encode = python_value(values, domains)
                 if encode:
                     extra["encode"] = encode
@@ -130,6 +136,25 @@ def find(root, state) -> Inventory:
                                              "its replay loads it and saves no image"))
     inventory.extra["layouts"] = _layouts(proxies, named, {v["id"] for v in inventory.extra["views"]})
     return inventory
+
+
+def _picker(only: set[str] | None):
+    """An XPath that hands Python only the properties that may be wanted: file properties and those
+    whose XML name can stand for a name in `only` (lxml walks the rest in C)."""
+    if only is None:
+        return None
+    from lxml import etree
+
+    xml_names = set(only) | {xml for names in PYTHON_NAMES.values() for xml, name in names.items() if name in only}
+    tests = ["Domain/@name='files'"] + [f"@name='{n}'" for n in sorted(xml_names) if "'" not in n]
+    return etree.XPath(f"Property[{' or '.join(tests)}]")
+
+
+def wanted_names(requested) -> set[str]:
+    """The property names (paraview.simple's) a --param list can mean: 'Isosurfaces',
+    'Contour1.Isosurfaces' and the state's own 'ContourValues' all mean Isosurfaces."""
+    words = {str(r).rsplit(".", 1)[-1] for r in requested}
+    return words | {names[w] for names in PYTHON_NAMES.values() for w in words if names.get(w)}
 
 
 def _property(proxy, name):
