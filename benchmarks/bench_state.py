@@ -1,16 +1,20 @@
-"""Convert time for a multi-megabyte state, as a ratio to lxml's bare parse of the same file.
+"""Convert time and memory for multi-megabyte states, as ratios to lxml's bare parse of the same file.
 
     python3 benchmarks/bench_state.py [--state fixtures/states/contour.pvsm] [--proxies 20000]
 
 The state is real-shaped: every pipeline source of a state ParaView saved (reader, filters) is
 copied again and again with fresh ids and names, views and the rest left as they were, until the
-state holds --proxies pipeline proxies. Both measures run in the same process, best of --repeat.
+state holds --proxies pipeline proxies. Times: both in this process, best of --repeat. Peak memory
+(ru_maxrss): each in a fresh subprocess, so it belongs to that one job.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,6 +51,27 @@ def make(template: str, proxies: int) -> str:
     return text[:at] + "".join(new_items) + text[at:]
 
 
+JOB = r"""
+import json, resource, sys
+sys.path.insert(0, sys.argv[3])
+text = open(sys.argv[2], encoding="utf-8").read()
+if sys.argv[1] == "parse":
+    from lxml import etree
+    from replay.state.read import parser
+    etree.fromstring(text.encode("utf-8"), parser())
+else:
+    import replay
+    replay.convert_state(text, ["Contour1.ContourValues"], source_name="big.pvsm")
+print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def peak_mb(mode: str, path: Path) -> float:
+    out = subprocess.run([sys.executable, "-c", JOB, mode, str(path), str(ROOT)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout)["peak_mb"]
+
+
 def best(function, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -68,7 +93,9 @@ def main() -> None:
     from replay.state.read import parser as safe_parser
 
     template = Path(args.state).read_text(encoding="utf-8")
-    print(f"{'proxies':>8} {'MB':>6} {'lxml parse s':>12} {'convert s':>9} {'ratio':>6}")
+    print(f"{'proxies':>8} {'MB':>6} {'lxml parse s':>12} {'convert s':>9} {'ratio':>6} {'parse peak MB':>13} "
+          f"{'convert peak MB':>15} {'ratio':>6}")
+    folder = Path(tempfile.mkdtemp())
     for count in (args.proxies // 10, args.proxies // 3, args.proxies):
         text = make(template, count)
         total = text.count("<Proxy group=")
@@ -76,7 +103,13 @@ def main() -> None:
         parse = best(lambda: etree.fromstring(data, safe_parser()), args.repeat)
         convert = best(lambda: replay.convert_state(text, ["Contour1.ContourValues"], source_name="big.pvsm"),
                        args.repeat)
-        print(f"{total:>8} {len(data) / 1e6:>6.1f} {parse:>12.3f} {convert:>9.3f} {convert / parse:>6.1f}")
+        path = folder / f"state_{count}.pvsm"
+        path.write_bytes(data)
+        memory = peak_mb("parse", path), peak_mb("convert", path)
+        path.unlink()
+        print(f"{total:>8} {len(data) / 1e6:>6.1f} {parse:>12.3f} {convert:>9.3f} {convert / parse:>6.1f} "
+              f"{memory[0]:>13.0f} {memory[1]:>15.0f} {memory[1] / memory[0]:>6.1f}")
+    folder.rmdir()
 
 
 if __name__ == "__main__":
