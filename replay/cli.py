@@ -73,7 +73,7 @@ def inspect(
     console = Console()
     version = inventory.version or "unknown"
     how = f" ({inventory.version_source})" if inventory.version_source else ""
-    console.print(f"[bold]{path}[/]: ParaView {inventory.format}, version {version}{how}")
+    console.print(f"[bold]{path}[/]: ParaView {inventory.format}, version {version}{how}", soft_wrap=True)
     table = Table(show_lines=False)
     for column in ("parameter", "kind", "proxy.property", "default", "line"):
         table.add_column(column, overflow="fold")
@@ -85,9 +85,10 @@ def inspect(
         always = p.kind != "property"
         table.add_row(("--" if always else "") + p.name, p.kind, target, default, str(p.line or ""))
     console.print(table)
-    console.print("File names, time and --output-dir are always parameters; add a property with --param NAME.")
+    console.print("File names, time and --output-dir are always parameters; add a property with --param NAME.",
+                  soft_wrap=True)
     for d in inventory.warnings:
-        console.print(f"{path}:{d.line}:{d.col}: warning: {d.message}", markup=False)
+        console.print(f"{path}:{d.line}:{d.col}: warning: {d.message}", markup=False, soft_wrap=True)
 
 
 # Each command module adds itself to `app`; they import nothing heavy at module level.

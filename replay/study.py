@@ -292,7 +292,8 @@ def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequenc
           cwd=None, timeout: Optional[float] = None, partition: Optional[str] = None,
           time_limit: Optional[str] = None, sbatch_args: Sequence[str] = (), dry_run: bool = False,
           on_plan: Optional[Callable[[list, list], None]] = None,
-          on_run: Optional[Callable[[dict], None]] = None) -> SweepResult:
+          on_run: Optional[Callable[[dict], None]] = None,
+          on_pending: Optional[Callable[[int], None]] = None) -> SweepResult:
     """Run `script` once per variant (dicts name -> value(s)), grid point (['Name=v1,v2', ...]) or table row.
 
     Every value is checked against the script's parameters before anything runs. Runs that succeeded in an
@@ -356,7 +357,7 @@ def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequenc
 
         slurm_rows = slurm.run_array(script_path, todo, out, mpi=mpi, partition=partition, time_limit=time_limit,
                                      sbatch_args=sbatch_args, dry_run=dry_run, pvbatch=pvbatch, cwd=cwd,
-                                     on_submit=submitted) if todo else []
+                                     on_submit=submitted, on_progress=on_pending) if todo else []
         for row in slurm_rows:
             record(None, row)
         result.ran = len(slurm_rows)

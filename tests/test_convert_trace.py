@@ -272,3 +272,9 @@ def test_recordings_that_read_their_own_command_line_keep_the_words_replay_does_
     result = replay.convert_trace(TRACE + extra)
     assert ('"own_arguments": true' in result.code) is reads
 
+
+
+def test_xrange_inside_a_string_or_comment_is_not_python_2():
+    # Found by hypothesis: a file name "xrange(" made a valid Python 3 trace look like Python 2.
+    trace = TRACE.replace("/data/wave.vti", "/data/xrange(1).vti") + "# for i in xrange(3)\n"
+    assert params_by_name(replay.convert_trace(trace))["FileName"].default == ["/data/xrange(1).vti"]

@@ -138,7 +138,6 @@ def check(
         sys.stdout.write("".join(p.format() + "\n" for p in problems))
         sys.stdout.flush()
         sys.stderr.write(f"Found {len(problems)} problem{'s' if len(problems) != 1 else ''}.\n")
-        # sys.exit, not typer.Exit: cli.main runs click with standalone_mode=False, which swallows Exit codes.
         sys.exit(1)
 
 

@@ -48,7 +48,8 @@ def sweep(
 
     from ..study import sweep as run_sweep
 
-    console = Console(stderr=True, highlight=False)
+    # soft_wrap: a line longer than the terminal (or than 80 columns in a log) stays one line.
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     progress = Progress(TextColumn("[bold]sweep[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TextColumn("{task.fields[last]}"), console=console, transient=False)
     state = {"task": None, "failed": 0}
@@ -58,7 +59,7 @@ def sweep(
         if skipped:
             console.print(f"{skipped} of {len(runs)} runs already succeeded in {out} (use --force to run them "
                           "again)", markup=False)
-        if todo and backend == "local":
+        if todo and not dry_run:
             progress.start()
             state["started"] = True
             state["task"] = progress.add_task("runs", total=len(todo), last="")
@@ -67,14 +68,20 @@ def sweep(
         if row["status"] != "ok":
             state["failed"] += 1
             progress.console.print(f"failed {row['folder']}: {row['error']}", markup=False)
-        if state["task"] is not None:
+        if state["task"] is not None and backend == "local":
             progress.update(state["task"], advance=1, last=row["folder"][:60])
+
+    def on_pending(left):
+        # SLURM: squeue's count of the array's tasks still queued or running.
+        if state["task"] is not None:
+            total = progress.tasks[0].total
+            progress.update(state["task"], completed=total - min(left, total), last=f"{left} SLURM tasks left")
 
     try:
         result = run_sweep(script, grid=grid, table=table, out_dir=out, jobs=jobs, mpi=mpi, pvbatch=pvbatch,
                            force=force, separate=separate, backend=backend, timeout=timeout, partition=partition,
                            time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run, on_plan=on_plan,
-                           on_run=on_run)
+                           on_run=on_run, on_pending=on_pending)
     except KeyboardInterrupt:
         if state.get("started"):
             progress.stop()
@@ -93,5 +100,4 @@ def sweep(
     total = len(result.rows)
     console.print(f"{total - failed} of {total} runs succeeded ({result.ran} run now, {result.skipped} already "
                   f"done); manifest: {result.manifest}; gallery: {result.gallery}", markup=False)
-    # sys.exit, not typer.Exit: cli.main runs the app with standalone_mode=False.
     sys.exit(1 if failed else 0)

@@ -27,11 +27,12 @@ def verify(
     """
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from ..verification import verify as run_verify
 
     result = run_verify(recording, script=script, tolerance=tolerance, keep=keep, pvbatch=pvbatch)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     for note in result.notes:
         sys.stderr.write(note + "\n")
     console.print(f"{recording} vs {script or 'its replay (converted now)'}", markup=False)
@@ -43,7 +44,7 @@ def verify(
     if result.comparisons:
         console.print(table)
     if result.problem:
-        console.print(f"[red]{result.problem}[/]")
+        console.print(Text(result.problem, style="red"))  # a path may hold [brackets]: not markup
     bad = len(result.differing)
     if result.ok:
         console.print(f"[green]all {len(result.comparisons)} outputs match[/] (tolerance {tolerance:g})")
@@ -55,6 +56,4 @@ def verify(
         if result.diff_dir:
             console.print(f"difference images (differing pixels in red) in {result.diff_dir}", markup=False)
     sys.stdout.flush()
-    # sys.exit, not typer.Exit: cli.main runs the app with standalone_mode=False, where click turns
-    # typer.Exit into a return value that main() does not pass on.
     sys.exit(result.exit_code)

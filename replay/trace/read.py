@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 
 import libcst as cst
 
@@ -60,11 +62,21 @@ def parse_trace(text: str, name: str = "<trace>") -> cst.Module:
     if not _PARAVIEW_IMPORT.search(text):
         raise NotARecording("not a ParaView trace: it never imports paraview.simple", name, 1, 1)
     # xrange() parses as Python 3 but fails at run time; a script that defines it is fine.
-    m = _XRANGE.search(text)
-    if m and not _XRANGE_DEFINED.search(text):
-        line, col = _pos(text, m.start(1))
-        raise ParseError(_PY2_MESSAGE.format(what="xrange()"), name, line, col)
+    if _XRANGE.search(text) and not _XRANGE_DEFINED.search(text):
+        called = _xrange_call(text)
+        if called:
+            raise ParseError(_PY2_MESSAGE.format(what="xrange()"), name, *called)
     return module
+
+
+def _xrange_call(text: str) -> tuple[int, int] | None:
+    """Where xrange is called in code: the cheap regex also matches it inside strings and comments."""
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
+              if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)]
+    for token, after in zip(tokens, tokens[1:]):
+        if token.type == tokenize.NAME and token.string == "xrange" and after.string == "(":
+            return token.start[0], token.start[1] + 1
+    return None
 
 
 def _syntax_error(text: str, name: str, exc: Exception) -> ParseError:
