@@ -76,6 +76,7 @@ def test_slurm_sweep_equals_local_sweep(on_slurm, local):
     out, proc, _ = on_slurm
     assert proc.returncode == 0, proc.stderr
     assert "3 of 3 runs succeeded" in " ".join(proc.stderr.split())
+    assert "3/3" in proc.stderr  # the progress bar, fed by squeue while the array runs
     rows, reference = _manifest(out)["runs"], _manifest(local)["runs"]
     assert [r["status"] for r in rows] == ["ok"] * 3, rows
     strip = ("seconds", "executions", "pipeline")  # timings and the local worker's pipeline reuse

@@ -59,10 +59,14 @@ def sweep(
         if skipped:
             console.print(f"{skipped} of {len(runs)} runs already succeeded in {out} (use --force to run them "
                           "again)", markup=False)
-        if todo and not dry_run:
-            progress.start()
-            state["started"] = True
-            state["task"] = progress.add_task("runs", total=len(todo), last="")
+        state["todo"] = len(todo)
+        if todo and backend == "local":
+            start_progress()
+
+    def start_progress():
+        progress.start()
+        state["started"] = True
+        state["task"] = progress.add_task("runs", total=state["todo"], last="")
 
     def on_run(row):
         if row["status"] != "ok":
@@ -72,10 +76,11 @@ def sweep(
             progress.update(state["task"], advance=1, last=row["folder"][:60])
 
     def on_pending(left):
-        # SLURM: squeue's count of the array's tasks still queued or running.
-        if state["task"] is not None:
-            total = progress.tasks[0].total
-            progress.update(state["task"], completed=total - min(left, total), last=f"{left} SLURM tasks left")
+        # SLURM, once the array is submitted: squeue's count of its tasks still queued or running.
+        if state["task"] is None:
+            start_progress()
+        total = state["todo"]
+        progress.update(state["task"], completed=total - min(left, total), last=f"{left} SLURM tasks left")
 
     try:
         result = run_sweep(script, grid=grid, table=table, out_dir=out, jobs=jobs, mpi=mpi, pvbatch=pvbatch,
