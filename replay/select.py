@@ -58,11 +58,14 @@ def all_parameters(inventory: Inventory) -> list[Parameter]:
             params.append(Parameter(TIME, "time", None, None, default, first.line, "float", None, sites))
             continue
         name = prop if proxies_per_property[prop] == 1 else f"{proxy}.{prop}"
+        # Set more than once (a GUI user who edited a value twice): the last value is the one the
+        # recording's outputs show, so it is the default a user expects to see.
+        last = sites[-1]
         if first.kind == "file":
-            params.append(Parameter(cli_safe(name), "file", proxy, prop, first.value, first.line, "str", "+", sites))
+            params.append(Parameter(cli_safe(name), "file", proxy, prop, last.value, last.line, "str", "+", sites))
         else:
-            value_type, nargs = _value_type(first.value)
-            params.append(Parameter(cli_safe(name), "property", proxy, prop, first.value, first.line,
+            value_type, nargs = _value_type(last.value)
+            params.append(Parameter(cli_safe(name), "property", proxy, prop, last.value, last.line,
                                     value_type, nargs, sites))
     if not any(p.kind == "time" for p in params):
         params.append(Parameter(TIME, "time", None, None, None, None, "float", None, []))

@@ -202,7 +202,7 @@ def test_open_data_file_and_assigned_file_names_and_exodus_prefix():
     params = params_by_name(replay.convert_trace(trace))
     assert params["data.FileName"].default == "/data/wave.vti"
     assert params["FilePrefix"].kind == params["FilePattern"].kind == "file"
-    assert params["wavevti.FileName"].default == ["/data/wave.vti"]
+    assert params["wavevti.FileName"].default == ["/data/wave2.vti"]  # the last assignment is what it reads
     assert len(params["wavevti.FileName"].sites) == 2
 
 
@@ -278,3 +278,13 @@ def test_xrange_inside_a_string_or_comment_is_not_python_2():
     # Found by hypothesis: a file name "xrange(" made a valid Python 3 trace look like Python 2.
     trace = TRACE.replace("/data/wave.vti", "/data/xrange(1).vti") + "# for i in xrange(3)\n"
     assert params_by_name(replay.convert_trace(trace))["FileName"].default == ["/data/xrange(1).vti"]
+
+
+def test_a_property_set_twice_defaults_to_its_last_value():
+    # The GUI records the auto-computed value first, then the user's edit: the image shows the edit.
+    trace = TRACE.replace("contour1.Isosurfaces = [130.0, 200.0]\n",
+                          "contour1.Isosurfaces = [157.09]\ncontour1.Isosurfaces = [130.0, 200.0]\n")
+    result = replay.convert_trace(trace, params=["Isosurfaces"])
+    param = params_by_name(result)["Isosurfaces"]
+    assert (param.default, param.line) == ([130.0, 200.0], 19)
+    assert len(param.sites) == 2
