@@ -5,7 +5,7 @@
 The state is real-shaped: every pipeline source of a state ParaView saved (reader, filters) is
 copied again and again with fresh ids and names, views and the rest left as they were, until the
 state holds --proxies pipeline proxies. Times: both in this process, best of --repeat. Peak memory
-(ru_maxrss): each in a fresh subprocess, so it belongs to that one job.
+(VmHWM): each in a fresh subprocess, so it belongs to that one job.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def make(template: str, proxies: int) -> str:
 
 
 JOB = r"""
-import json, resource, sys
+import json, re, sys
 sys.path.insert(0, sys.argv[3])
 text = open(sys.argv[2], encoding="utf-8").read()
 if sys.argv[1] == "parse":
@@ -62,7 +62,9 @@ if sys.argv[1] == "parse":
 else:
     import replay
     replay.convert_state(text, ["Contour1.ContourValues"], source_name="big.pvsm")
-print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so it would report this big parent's peak.
+peak_kb = int(re.search(r"VmHWM:\s*(\d+)", open("/proc/self/status").read()).group(1))
+print(json.dumps({"peak_mb": peak_kb / 1024}))
 """
 
 

@@ -21,7 +21,15 @@ def runtime_source() -> str:
 def spec_literal(spec: dict) -> str:
     # JSON inside a raw triple-quoted string: no quote in the data can close it, because
     # JSON only has quotes inside strings and those are escaped as \u0027 here.
-    text = json.dumps(spec, indent=1, ensure_ascii=True, allow_nan=True).replace("'", "\\u0027")
+    # One parameter per line, each by json's C encoder (indent= would fall back to the pure-Python one,
+    # which costs seconds for a state with tens of thousands of parameters).
+    def dumps(value):
+        return json.dumps(value, ensure_ascii=True, allow_nan=True)
+
+    fields = [f"{dumps(key)}: {dumps(value)}" for key, value in spec.items() if key != "parameters"]
+    rows = ",\n  ".join(dumps(p) for p in spec.get("parameters", []))
+    fields.append(f'"parameters": [\n  {rows}\n ]' if rows else '"parameters": []')
+    text = ("{\n " + ",\n ".join(fields) + "\n}").replace("'", "\\u0027")
     return f"_REPLAY_SPEC = _replay_json.loads(r'''{text}''')"
 
 

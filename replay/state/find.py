@@ -94,7 +94,7 @@ def find(root, state, only: set[str] | None = None) -> Inventory:
     inventory.version = state.get("version") or root.get("version")
     inventory.version_source = "ServerManagerState version" if inventory.version else None
     readers, seen = [], set()
-    pick = _picker(only)
+    picked = _pick(state, only)
     for pid, name in named.get("sources", []):
         proxy = proxies.get(pid)
         if proxy is None:
@@ -106,7 +106,7 @@ def find(root, state, only: set[str] | None = None) -> Inventory:
         seen.add(name)
         xml_type = proxy.get("type")
         files = []
-        for prop in (proxy.iterchildren("Property") if pick is None else pick(proxy)):
+        for prop in (proxy.iterchildren("Property") if picked is None else picked.get(pid, ())):
             xml_name = prop.get("name", "")
             pname = python_name(xml_type, xml_name)
             if only is not None and pname not in only and prop.find("Domain[@name='files']") is None:
@@ -138,16 +138,17 @@ def find(root, state, only: set[str] | None = None) -> Inventory:
     return inventory
 
 
-def _picker(only: set[str] | None):
-    """An XPath that hands Python only the properties that may be wanted: file properties and those
-    whose XML name can stand for a name in `only` (lxml walks the rest in C)."""
+def _pick(state, only: set[str] | None) -> dict | None:
+    """proxy id -> the properties that may be wanted: file properties and those whose XML name can
+    stand for a name in `only`. One XPath over the whole state: lxml walks the rest in C."""
     if only is None:
         return None
-    from lxml import etree
-
     xml_names = set(only) | {xml for names in PYTHON_NAMES.values() for xml, name in names.items() if name in only}
     tests = ["Domain/@name='files'"] + [f"@name='{n}'" for n in sorted(xml_names) if "'" not in n]
-    return etree.XPath(f"Property[{' or '.join(tests)}]")
+    picked: dict = {}
+    for prop in state.xpath(f"Proxy/Property[{' or '.join(tests)}]"):
+        picked.setdefault(prop.getparent().get("id"), []).append(prop)
+    return picked
 
 
 def wanted_names(requested) -> set[str]:
