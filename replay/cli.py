@@ -95,8 +95,30 @@ def inspect(
 from .commands import check as _check, run as _run, sweep as _sweep, verify as _verify  # noqa: E402,F401
 
 
+_RUN_OPTIONS_WITH_VALUES = {"--mpi", "--pvbatch", "--timeout"}
+
+
+def _script_help(argv: List[str]) -> List[str]:
+    """`replay run s.py ... --help` asks for the script's help, not replay run's: put a `--` before
+    the --help so click hands it to the script. `replay run --help` is still replay run's."""
+    if not argv or argv[0] != "run":
+        return argv
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] == "--":
+            return argv
+        i += 2 if argv[i] in _RUN_OPTIONS_WITH_VALUES else 1
+    for k in range(i + 1, len(argv)):
+        if argv[k] == "--":
+            return argv
+        if argv[k] in ("--help", "-h"):
+            return argv[:k] + ["--"] + argv[k:]
+    return argv
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point: every ReplayError becomes one line and its exit code; nothing prints a traceback."""
+    argv = _script_help(list(sys.argv[1:] if argv is None else argv))
     try:
         # Without standalone mode click returns a typer.Exit's code instead of exiting with it.
         code = app(args=argv, standalone_mode=False)

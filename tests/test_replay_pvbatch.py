@@ -161,3 +161,16 @@ def test_hand_edited_removals_are_reported(runs):
     _, _, _, stderr = runs["hand_edited"]
     assert "hand_edited.py:15:1: removed Connect()" in stderr
     assert "hand_edited.py:27:5: removed Disconnect()" in stderr
+
+
+def test_help_and_bad_values_stop_cleanly_under_mpi(runs, tmp_path):
+    """Without releasing the other ranks first, `mpiexec -n 2 pvbatch s.py --help` waits forever."""
+    script = tmp_path / "contour_replay.py"
+    script.write_text(runs["contour_mpi"][2])
+    shown = run_pvbatch(script, "--help", mpi=2, timeout=60)
+    assert shown.stdout.startswith("usage: contour_replay.py") and shown.stdout.count("usage:") == 1
+    bad = run_pvbatch(script, "--Isosurfaces", "abc", mpi=2, timeout=60, check=False)
+    assert bad.returncode == 2
+    assert "contour_replay.py: error: argument --Isosurfaces: invalid float value: 'abc'" in bad.stderr
+    missing = run_pvbatch(script, "--FileName", str(tmp_path / "none_*.vti"), mpi=2, timeout=60, check=False)
+    assert missing.returncode == 1 and "--FileName: no file matches" in missing.stderr

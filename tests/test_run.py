@@ -128,3 +128,21 @@ def test_command_rules(monkeypatch):
              "a line of the script\n")
     assert filter_noise(noisy) == ("(   1.863s) [pvbatch         ]  vtkPNGWriter.cxx:258    ERR| Unable to open file\n"
                                    "a line of the script\n")
+
+
+def test_help_after_the_script_is_the_scripts_help(contour_script):
+    proc = run_replay("run", contour_script, "--mpi", "1", "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: contour_replay.py") and "--Isosurfaces VALUE [VALUE ...]" in proc.stdout
+    own = run_replay("run", "--help")
+    assert own.returncode == 0 and "replay run" in own.stdout and "--Isosurfaces" not in own.stdout
+
+
+def test_script_help_words(monkeypatch):
+    from replay.cli import _script_help
+
+    assert _script_help(["run", "s.py", "--time", "2", "--help"]) == ["run", "s.py", "--time", "2", "--", "--help"]
+    assert _script_help(["run", "--mpi", "2", "s.py", "-h"]) == ["run", "--mpi", "2", "s.py", "--", "-h"]
+    assert _script_help(["run", "--help"]) == ["run", "--help"]
+    assert _script_help(["run", "s.py", "--", "--help"]) == ["run", "s.py", "--", "--help"]
+    assert _script_help(["sweep", "s.py", "--help"]) == ["sweep", "s.py", "--help"]

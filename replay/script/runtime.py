@@ -8,10 +8,37 @@ import sys as _replay_sys
 _REPLAY_ARGS = {}
 
 
+def _replay_stop(status, message=None):
+    """Stop before the recording runs (--help, a bad value). Under `mpiexec pvbatch` a plain sys.exit
+    leaves the other ranks waiting for rank 0 forever, or mpiexec reports an improper exit: release
+    them and finalize MPI first, as pvbatch does at the end of a script."""
+    if message:
+        _replay_sys.stderr.write(message)
+    try:
+        from paraview.modules.vtkRemotingCore import vtkProcessModule
+
+        module = vtkProcessModule.GetProcessModule()
+        controller = module.GetGlobalController() if module is not None else None
+    except Exception:  # not under pvbatch/pvpython (tests), or a ParaView without this module
+        controller = None
+    if controller is None or controller.GetClassName() != "vtkMPIController":
+        _replay_sys.exit(status)
+    _replay_sys.stdout.flush()
+    _replay_sys.stderr.flush()
+    if controller.GetNumberOfProcesses() > 1 and not module.GetSymmetricMPIMode():
+        controller.TriggerBreakRMIs()
+    controller.Barrier()
+    controller.Finalize()
+    _replay_os._exit(status)
+
+
 class _ReplayArgumentParser(_replay_argparse.ArgumentParser):
     # argparse prints usage plus the error; a batch log wants the one line that says what is wrong.
     def error(self, message):
         self.exit(2, "%s: error: %s\n" % (self.prog, message))
+
+    def exit(self, status=0, message=None):
+        _replay_stop(status, message)
 
 
 def _replay_bool(text):
@@ -97,7 +124,7 @@ def _replay_expand_files(name, values):
         if _replay_glob.has_magic(value) and not _replay_os.path.exists(value):
             matches = sorted(_replay_glob.glob(value), key=_replay_natural_key)
             if not matches:
-                _replay_sys.exit("--%s: no file matches %r" % (name, value))
+                _replay_stop(1, "--%s: no file matches %r\n" % (name, value))
             files.extend(matches)
         else:
             files.append(value)
