@@ -172,5 +172,10 @@ def test_help_and_bad_values_stop_cleanly_under_mpi(runs, tmp_path):
     bad = run_pvbatch(script, "--Isosurfaces", "abc", mpi=2, timeout=60, check=False)
     assert bad.returncode == 2
     assert "contour_replay.py: error: argument --Isosurfaces: invalid float value: 'abc'" in bad.stderr
-    missing = run_pvbatch(script, "--FileName", str(tmp_path / "none_*.vti"), mpi=2, timeout=60, check=False)
+    missing = run_pvbatch(script, "--FileName", str(tmp_path / "none_*.vtu"), mpi=2, timeout=60, check=False)
     assert missing.returncode == 1 and "--FileName: no file matches" in missing.stderr
+    # An error in the recording itself (a broken hand edit) ends the run with pvbatch's traceback.
+    broken = tmp_path / "broken_replay.py"
+    broken.write_text(runs["contour_mpi"][2].replace("# save screenshot", "raise RuntimeError('a broken edit')"))
+    failed = run_pvbatch(broken, mpi=2, timeout=60, check=False)
+    assert failed.returncode == 1 and "RuntimeError: a broken edit" in failed.stderr

@@ -8,21 +8,37 @@ import sys as _replay_sys
 _REPLAY_ARGS = {}
 
 
-def _replay_stop(status, message=None):
-    """Stop before the recording runs (--help, a bad value). Under `mpiexec pvbatch` a plain sys.exit
-    leaves the other ranks waiting for rank 0 forever, or mpiexec reports an improper exit: release
-    them and finalize MPI first, as pvbatch does at the end of a script."""
-    if message:
-        _replay_sys.stderr.write(message)
+def _replay_mpi():
+    """(process module, controller) when this runs under MPI (mpiexec pvbatch), else None."""
     try:
         from paraview.modules.vtkRemotingCore import vtkProcessModule
 
         module = vtkProcessModule.GetProcessModule()
         controller = module.GetGlobalController() if module is not None else None
     except Exception:  # not under pvbatch/pvpython (tests), or a ParaView without this module
-        controller = None
+        return None
     if controller is None or controller.GetClassName() != "vtkMPIController":
+        return None
+    return module, controller
+
+
+def _replay_excepthook(kind, value, traceback):
+    """An error in the recording under mpiexec: pvbatch would leave the other ranks waiting for ever."""
+    _replay_sys.__excepthook__(kind, value, traceback)
+    if _replay_mpi() is not None:
+        _replay_stop(1)
+
+
+def _replay_stop(status, message=None):
+    """Stop before the recording runs (--help, a bad value). Under `mpiexec pvbatch` a plain sys.exit
+    leaves the other ranks waiting for rank 0 forever, or mpiexec reports an improper exit: release
+    them and finalize MPI first, as pvbatch does at the end of a script."""
+    if message:
+        _replay_sys.stderr.write(message)
+    mpi = _replay_mpi()
+    if mpi is None:
         _replay_sys.exit(status)
+    module, controller = mpi
     _replay_sys.stdout.flush()
     _replay_sys.stderr.flush()
     if controller.GetNumberOfProcesses() > 1 and not module.GetSymmetricMPIMode():
