@@ -91,7 +91,7 @@ def pvbatch_command(mpi: int | None = None, pvbatch: str | None = None) -> list[
         # One X server for all ranks: xvfb-run outside mpiexec.
         # `xvfb-run -a` alone starts looking at display 99, so concurrent runs race for the same number;
         # a random start makes that rare (and run()/the worker retry when it happens anyway).
-        command = ["xvfb-run", "-a", "-n", str(random.randrange(100, 30000))] + command
+        command = ["xvfb-run", "-a", "-n", str(random.SystemRandom().randrange(100, 30000))] + command
     return command
 
 
@@ -260,7 +260,9 @@ def run(script, params: Params = None, *, mpi: int | None = None, pvbatch: str |
 
 
 def _lost_x(stderr: str) -> bool:
-    return "bad X server connection" in stderr or "Xvfb failed to start" in stderr
+    # The last: the window could not be created on the display xvfb-run started (seen under load).
+    return any(sign in stderr for sign in ("bad X server connection", "Xvfb failed to start",
+                                            "vtkXOpenGLRenderWindow::CreateAWindow"))
 
 
 def _run_once(command, cwd, full_env, timeout, out_dir, on_start=None) -> RunResult:

@@ -22,22 +22,30 @@ def pvbatch_command(mpi: int | None = None) -> list[str]:
         command = ["mpiexec", "--allow-run-as-root", "--oversubscribe", "-n", str(mpi)] + command
     if not os.environ.get("DISPLAY"):
         # `xvfb-run -a` starts at display 99, so two runs at once race for it: start somewhere random.
-        command = ["xvfb-run", "-a", "-n", str(random.randrange(100, 30000))] + command
+        command = ["xvfb-run", "-a", "-n", str(random.SystemRandom().randrange(100, 30000))] + command
     return command
 
 
-def run_pvbatch(script, *args, cwd=None, mpi: int | None = None, timeout: int = 180, check: bool = True):
-    """Run a script under real pvbatch; on failure show what pvbatch said."""
-    for attempt in range(2):
-        proc = subprocess.run(
-            pvbatch_command(mpi) + [str(script), *map(str, args)],
-            cwd=cwd, capture_output=True, text=True, timeout=timeout,
-        )
-        # Another X server took the display number between xvfb-run's check and its start: not the script.
-        if not ("Xvfb failed to start" in proc.stderr or "bad X server connection" in proc.stderr):
+def lost_display(stderr: str) -> bool:
+    """The X server went wrong, not the script: another one took the display number between xvfb-run's
+    check and its start, or the window could not be created on it."""
+    return any(sign in stderr for sign in ("Xvfb failed to start", "bad X server connection",
+                                            "vtkXOpenGLRenderWindow::CreateAWindow"))
+
+
+def run_pvbatch(script, *args, cwd=None, mpi: int | None = None, timeout: int = 180, check: bool = True,
+                exe: str = "pvbatch"):
+    """Run a script under real pvbatch (or pvpython); on failure show what it said."""
+    for attempt in range(3):
+        command = pvbatch_command(mpi)
+        if exe != "pvbatch":
+            command[-1] = shutil.which(exe) or exe
+        proc = subprocess.run(command + [str(script), *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                              timeout=timeout)
+        if not lost_display(proc.stderr):
             break
     if check and proc.returncode != 0:
-        raise AssertionError(f"pvbatch {script} {args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(f"{exe} {script} {args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
 
 

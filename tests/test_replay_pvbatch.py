@@ -6,13 +6,11 @@ Every script and reference runs once, in the module fixture; the tests compare w
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 import tokenize
 from pathlib import Path
 
 import pytest
-from pv import TRACES, assert_different_image, assert_same_image, pvbatch_command, run_pvbatch, run_replay
+from pv import TRACES, assert_different_image, assert_same_image, run_pvbatch, run_replay
 
 pytestmark = pytest.mark.pvbatch
 
@@ -81,12 +79,6 @@ REPLAYS = {
 }
 
 
-def pvpython_command() -> list[str]:
-    command = pvbatch_command()
-    command[-1] = shutil.which("pvpython") or "pvpython"
-    return command
-
-
 @pytest.fixture(scope="module")
 def runs(fixture_data, tmp_path_factory):
     """name -> (replay output folder, by-hand output folder, script text, convert's stderr)."""
@@ -102,14 +94,9 @@ def runs(fixture_data, tmp_path_factory):
         hand = root / f"{name}_by_hand.py"
         hand.write_bytes(by_hand(recording, edits, how.get("compat")).replace(RECORDED_OUT, str(hand_out))
                          .encode())
-        if how.get("pvpython"):
-            for command in ([*pvpython_command(), str(script), "--output-dir", str(replayed)],
-                            [*pvpython_command(), str(hand)]):
-                proc = subprocess.run(command, capture_output=True, text=True, timeout=180)
-                assert proc.returncode == 0, proc.stderr[-3000:]
-        else:
-            run_pvbatch(script, *arguments, "--output-dir", replayed, mpi=how.get("mpi"))
-            run_pvbatch(hand, mpi=how.get("mpi"))
+        exe = "pvpython" if how.get("pvpython") else "pvbatch"
+        run_pvbatch(script, *arguments, "--output-dir", replayed, mpi=how.get("mpi"), exe=exe)
+        run_pvbatch(hand, mpi=how.get("mpi"), exe=exe)
         results[name] = (replayed, hand_out, script.read_text(), converted.stderr)
     return results
 
