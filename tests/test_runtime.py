@@ -34,9 +34,11 @@ def parse(*argv):
     rt._REPLAY_ARGS.update(rt._replay_parse_args(SPEC, list(argv)))
 
 
-def test_defaults_are_the_recorded_values():
+def test_defaults_are_the_recorded_values(tmp_path):
     parse()
-    assert rt._replay_files("FileName", ["/d/a.vti"]) == ["/d/a.vti"]
+    recorded = tmp_path / "a.vti"
+    recorded.write_text("x")
+    assert rt._replay_files("FileName", [str(recorded)]) == [str(recorded)]
     assert rt._replay_value("Isosurfaces", [1.0]) == [1.0]
     assert rt._replay_time(2.0) == 2.0
     assert rt._replay_value("Count", 3) == 3
@@ -88,9 +90,31 @@ def test_glob_expands_naturally_sorted(tmp_path):
 
 
 def test_single_file_keeps_the_recorded_shape(tmp_path):
-    parse("--FileName", "/big/run42.vti")
-    assert rt._replay_files("FileName", "/d/a.vti") == "/big/run42.vti"
-    assert rt._replay_files("FileName", ["/d/a.vti"]) == ["/big/run42.vti"]
+    given = tmp_path / "run42.vti"
+    given.write_text("x")
+    parse("--FileName", str(given))
+    assert rt._replay_files("FileName", "/d/a.vti") == str(given)
+    assert rt._replay_files("FileName", ["/d/a.vti"]) == [str(given)]
+
+
+def test_missing_input_stops_before_pvbatch_renders_an_empty_picture(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        parse()
+        rt._replay_files("FileName", ["/d/a.vti", "/d/b.vti"])
+    assert info.value.code == 1
+    assert capsys.readouterr().err == ("--FileName: the recorded file '/d/a.vti' is not here (and 1 more); "
+                                       "give the file(s) to read: --FileName PATH...\n")
+    rt._REPLAY_ARGS.clear()
+    parse("--FileName", str(tmp_path / "x.vti"))
+    with pytest.raises(SystemExit) as info:
+        rt._replay_files("FileName", ["/d/a.vti"])
+    assert capsys.readouterr().err == f"--FileName: no such file: {str(tmp_path / 'x.vti')!r}\n"
+    # A folder is a name some readers take; an Exodus prefix or a %-pattern names a family of files.
+    rt._REPLAY_ARGS.clear()
+    parse()
+    assert rt._replay_files("FileName", str(tmp_path)) == str(tmp_path)
+    assert rt._replay_files("data.FilePrefix", "/d/can.e") == "/d/can.e"
+    assert rt._replay_files("FileName", "/d/can.e.%d") == "/d/can.e.%d"
 
 
 def test_glob_matching_nothing_stops_with_a_message(tmp_path, capsys):

@@ -8,8 +8,13 @@ import sys as _replay_sys
 _REPLAY_ARGS = {}
 
 
+_REPLAY_MPI_LAUNCHED = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
+
+
 def _replay_mpi():
-    """(process module, controller) when this runs under MPI (mpiexec pvbatch), else None."""
+    """(process module, controller) when an MPI launcher started this run (mpiexec/srun pvbatch), else
+    None. pvbatch alone initializes MPI too, on one process: there a plain sys.exit is fine (and the
+    sweep worker, which runs many scripts in one pvbatch, must get it to carry on)."""
     try:
         from paraview.modules.vtkRemotingCore import vtkProcessModule
 
@@ -18,6 +23,8 @@ def _replay_mpi():
     except Exception:  # not under pvbatch/pvpython (tests), or a ParaView without this module
         return None
     if controller is None or controller.GetClassName() != "vtkMPIController":
+        return None
+    if controller.GetNumberOfProcesses() == 1 and not any(k in _replay_os.environ for k in _REPLAY_MPI_LAUNCHED):
         return None
     return module, controller
 
@@ -147,12 +154,29 @@ def _replay_expand_files(name, values):
     return files
 
 
+def _replay_check_files(name, files, given):
+    """pvbatch only logs a reader's missing file and goes on to save empty pictures: stop instead."""
+    if name.rsplit(".", 1)[-1].endswith(("Prefix", "Pattern")):
+        return  # Exodus FilePrefix/FilePattern name a family of files, not one
+    paths = [files] if isinstance(files, str) else list(files)
+    missing = [p for p in paths if isinstance(p, str) and p and "%" not in p and not _replay_os.path.exists(p)]
+    if not missing:
+        return
+    if given:
+        _replay_stop(1, "--%s: no such file: %r\n" % (name, missing[0]))
+    more = " (and %d more)" % (len(missing) - 1) if len(missing) > 1 else ""
+    _replay_stop(1, "--%s: the recorded file %r is not here%s; give the file(s) to read: --%s PATH...\n"
+                 % (name, missing[0], more, name))
+
+
 def _replay_files(name, recorded):
     """The file name(s) given on the command line, shaped like the recorded value; else the recorded value."""
     values = _REPLAY_ARGS.get(name)
     if values is None:
+        _replay_check_files(name, recorded, given=False)
         return recorded
     files = _replay_expand_files(name, values)
+    _replay_check_files(name, files, given=True)
     if isinstance(recorded, str) and len(files) == 1:
         return files[0]
     return files
