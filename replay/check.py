@@ -329,7 +329,7 @@ def lint(text: str, source_name: str, paired_name: str, paired_text: str | None)
 
 
 def paired_name(recording_name: str) -> str:
-    from .trace.convert import default_script_name
+    from .script.emit import default_script_name
 
     return default_script_name(recording_name)
 

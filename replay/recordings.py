@@ -10,7 +10,7 @@ from .source import detect_kind
 
 
 def default_output(path: str) -> str:
-    from .trace.convert import default_script_name
+    from .script.emit import default_script_name
 
     p = Path(path)
     return str(p.with_name(default_script_name(p.name)))

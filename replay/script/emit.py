@@ -14,6 +14,13 @@ from ..model import Parameter
 MARK = "# replay: generated"
 
 
+def default_script_name(source_name: str) -> str:
+    """`<stem>_replay.py` for a recording named source_name (a trace or a state)."""
+    stem = source_name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = stem[:-3] if stem.endswith(".py") else stem.rsplit(".", 1)[0] if "." in stem else stem
+    return f"{stem}_replay.py"
+
+
 def runtime_source() -> str:
     return resources.files("replay.script").joinpath("runtime.py").read_text(encoding="utf-8")
 

@@ -23,13 +23,6 @@ def inspect_state(text: str, source_name: str = "<state>"):
     return all_parameters(inventory), inventory
 
 
-def _default_script_name(source_name: str) -> str:
-    # Imported only when needed: the trace module loads libcst, which a state never needs.
-    from ..trace.convert import default_script_name
-
-    return default_script_name(source_name)
-
-
 def _requested(params, inventory) -> list[str]:
     """--param names, with a state's own XML names (ContourValues, Contour1.ContourValues) taken as
     the paraview.simple names they stand for (Isosurfaces), since a user reading the .pvsm sees those."""
@@ -73,7 +66,7 @@ def convert_state(text: str, params=(), *, source_name: str = "state.pvsm", scri
     recorded = f"ParaView {inventory.version} state" if inventory.version else "ParaView state"
     code = script_emit.assemble(
         source_name=source_name,
-        script_name=script_name or _default_script_name(source_name),
+        script_name=script_name or script_emit.default_script_name(source_name),
         command=command_line(source_name, params, embed),
         source_text=text,
         params=parameters,

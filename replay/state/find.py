@@ -138,6 +138,10 @@ def find(root, state, only: set[str] | None = None) -> Inventory:
     return inventory
 
 
+_NOT_SOURCES = ("representations", "views", "lookup_tables", "piecewise_functions", "scalar_bars", "animation",
+                "settings", "annotations", "layouts", "timekeeper", "misc")
+
+
 def _pick(state, only: set[str] | None) -> dict | None:
     """proxy id -> the properties that may be wanted: file properties and those whose XML name can
     stand for a name in `only`. One XPath over the whole state: lxml walks the rest in C."""
@@ -145,8 +149,10 @@ def _pick(state, only: set[str] | None) -> dict | None:
         return None
     xml_names = set(only) | {xml for names in PYTHON_NAMES.values() for xml, name in names.items() if name in only}
     tests = ["Domain/@name='files'"] + [f"@name='{n}'" for n in sorted(xml_names) if "'" not in n]
+    # Representations, views and color maps carry most of a real state's properties and are never sources.
+    others = " or ".join(f"@group='{g}'" for g in _NOT_SOURCES)
     picked: dict = {}
-    for prop in state.xpath(f"Proxy/Property[{' or '.join(tests)}]"):
+    for prop in state.xpath(f"Proxy[not({others})]/Property[{' or '.join(tests)}]"):
         picked.setdefault(prop.getparent().get("id"), []).append(prop)
     return picked
 

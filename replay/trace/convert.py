@@ -5,18 +5,13 @@ import shlex
 
 from ..model import ConvertResult, Diagnostic
 from ..script import emit
+from ..script.emit import default_script_name
 from ..select import all_parameters, select
 from ..versions import compatibility_preamble, detect_trace_version, scanner
 from .argv import ReadsArgv
 from .find import find
 from .read import parse_trace
 from .rewrite import apply_view_size_hints, rewrite
-
-
-def default_script_name(source_name: str) -> str:
-    stem = source_name.replace("\\", "/").rsplit("/", 1)[-1]
-    stem = stem[:-3] if stem.endswith(".py") else stem.rsplit(".", 1)[0] if "." in stem else stem
-    return f"{stem}_replay.py"
 
 
 def command_line(source_name: str, params) -> str:
