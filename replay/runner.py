@@ -253,14 +253,15 @@ def run(script, params: Params = None, *, mpi: int | None = None, pvbatch: str |
         if attempt > 1:
             command = pvbatch_command(mpi=mpi, pvbatch=pvbatch) + [script, *words]
         result = _run_once(command, cwd, full_env, timeout, out_dir, on_start)
-        # Concurrent `xvfb-run -a` can pick the same display number; that is not the script's fault: retry once.
-        if attempt == 3 or result.ok or command[0] != "xvfb-run" or not _lost_x(result.stderr):
+        # Concurrent `xvfb-run -a` can pick the same display number; that is not the script's fault: try again.
+        if attempt == 3 or result.ok or command[0] != "xvfb-run" or not lost_display(result.stderr):
             return result
     return result
 
 
-def _lost_x(stderr: str) -> bool:
-    # The last: the window could not be created on the display xvfb-run started (seen under load).
+def lost_display(stderr: str) -> bool:
+    """The X server went wrong, not the script: another run took the display number between xvfb-run's
+    check and its start, or the window could not be created on it (seen under load)."""
     return any(sign in stderr for sign in ("bad X server connection", "Xvfb failed to start",
                                             "vtkXOpenGLRenderWindow::CreateAWindow"))
 

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from .runner import RunResult, _lost_x, _stop, filter_noise, list_outputs, output_dir_of, pvbatch_command
+from .runner import (RunResult, _stop, filter_noise, list_outputs, lost_display, output_dir_of,
+                     pvbatch_command)
 
 DRIVER = Path(__file__).with_name("worker_driver.py")
 MARK = "\x1ereplay-worker "
@@ -76,7 +77,7 @@ class Worker:
         self._take_stderr()
         answer, stray = self._exchange(job, timeout)
         for _ in range(2):
-            if answer is not None or self.proc is None or not _lost_x(self._settled_stderr()):
+            if answer is not None or self.proc is None or not lost_display(self._settled_stderr()):
                 break
             # Concurrent `xvfb-run -a` can pick the same display number: start over on another one.
             self.kill()

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from replay.runner import lost_display
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 TRACES = FIXTURES / "traces"
@@ -24,13 +26,6 @@ def pvbatch_command(mpi: int | None = None) -> list[str]:
         # `xvfb-run -a` starts at display 99, so two runs at once race for it: start somewhere random.
         command = ["xvfb-run", "-a", "-n", str(random.SystemRandom().randrange(100, 30000))] + command
     return command
-
-
-def lost_display(stderr: str) -> bool:
-    """The X server went wrong, not the script: another one took the display number between xvfb-run's
-    check and its start, or the window could not be created on it."""
-    return any(sign in stderr for sign in ("Xvfb failed to start", "bad X server connection",
-                                            "vtkXOpenGLRenderWindow::CreateAWindow"))
 
 
 def run_pvbatch(script, *args, cwd=None, mpi: int | None = None, timeout: int = 180, check: bool = True,
