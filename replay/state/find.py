@@ -109,8 +109,6 @@ def find(root, state, only: set[str] | None = None) -> Inventory:
         for prop in (proxy.iterchildren("Property") if picked is None else picked.get(pid, ())):
             xml_name = prop.get("name", "")
             pname = python_name(xml_type, xml_name)
-            if only is not None and pname not in only and prop.find("Domain[@name='files']") is None:
-                continue
             values, domains = _read_property(prop)
             extra = {"id": pid, "type": xml_type, "xml": xml_name}
             if "files" in domains:
