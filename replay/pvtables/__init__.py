@@ -1,0 +1,163 @@
+"""What real ParaView releases define, read from them (make.py) and committed, so the converter needs none.
+
+One gzipped JSON table per release Debian ships (5.9, 5.11, 5.13, 6.1). The converter takes from them what a
+script needs to run on a version other than the recording's (script/adapt.py does the adapting at run time):
+
+- defaults: for each property name the recording sets, its default per proxy type in the recording's
+  version. A newer recording on an older ParaView writes many defaults the older one lacks: those are
+  skipped, anything else is reported.
+- lists: proxy-list labels of the recording's version -> XML names ('Grid Axes 3D Actor' -> 'GridAxes3DActor').
+- calls: keyword defaults of the paraview.simple calls the recording makes.
+- pins: the looks (view background, colour map, lighting, ...) the recording's version gave without writing
+  them, for every property where another release's differ.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import json
+from functools import lru_cache
+from importlib import resources
+
+_PREFIX, _SUFFIX = "paraview-", ".json.gz"
+
+
+def available() -> list[tuple[int, int]]:
+    """The versions with a table, oldest first."""
+    found = []
+    for entry in resources.files(__name__).iterdir():
+        name = entry.name
+        if name.startswith(_PREFIX) and name.endswith(_SUFFIX):
+            major, minor = name[len(_PREFIX):-len(_SUFFIX)].split(".")
+            found.append((int(major), int(minor)))
+    return sorted(found)
+
+
+@lru_cache(maxsize=None)
+def load(version: tuple[int, int]) -> dict:
+    name = f"{_PREFIX}{version[0]}.{version[1]}{_SUFFIX}"
+    with resources.files(__name__).joinpath(name).open("rb") as raw:
+        return json.loads(gzip.decompress(raw.read()))
+
+
+def nearest(version: tuple[int, int]) -> tuple[int, int] | None:
+    """The table that stands for a recording's version: its own, else the newest older one (defaults change
+    at releases, so a 5.12 recording has 5.11's until shown otherwise), else the oldest."""
+    versions = available()
+    if not versions:
+        return None
+    older = [v for v in versions if v <= version]
+    return older[-1] if older else versions[0]
+
+
+def _by_type(table: dict) -> dict[str, dict]:
+    merged: dict[str, dict] = {}
+    for group in table["proxies"].values():
+        for xml, props in group.items():
+            merged.setdefault(xml, props)
+    return merged
+
+
+def defaults_for(version: tuple[int, int], names: set[str]) -> dict[str, dict]:
+    """{property: {proxy XML name: default}} for the property names a recording sets."""
+    table = load(version)
+    out: dict[str, dict] = {}
+    for xml, props in _by_type(table).items():
+        for name in names & props.keys():
+            out.setdefault(name, {})[xml] = props[name]
+    return {name: dict(sorted(types.items())) for name, types in sorted(out.items())}
+
+
+def lists_for(version: tuple[int, int], values: set[str]) -> dict[str, str]:
+    """Proxy-list labels the recording uses -> their XML names."""
+    labels = {label: xml for xml, label in load(version)["lists"].items()}
+    return {v: labels[v] for v in sorted(values) if v in labels and labels[v] != v}
+
+
+def calls_for(version: tuple[int, int], calls: dict[str, set[str]]) -> dict[str, dict]:
+    """{function: {keyword: default}} for the keywords the recording passes that have a default."""
+    signatures = load(version)["simple"]
+    out = {}
+    for name, keywords in sorted(calls.items()):
+        spec = signatures.get(name)
+        if isinstance(spec, dict):
+            known = {k: v for k, v in spec.items() if k in keywords}
+            if known:
+                out[name] = known
+    return out
+
+
+# The objects whose looks a recording inherits: effective tables' keys -> how adapt.py names them.
+LOOKS = ("RenderView", "Display", "LookupTable", "OpacityFunction", "ScalarBar", "ColorPalette")
+# Values that describe the data or the session rather than a look: never pinned.
+_NOT_LOOKS = {"RGBPoints", "Points", "ScalarRangeInitialized", "AutomaticRescaleRangeMode", "ViewSize",
+              "ViewTime", "CameraPosition", "CameraFocalPoint", "CameraViewUp", "CameraParallelScale",
+              "CameraViewAngle", "CenterOfRotation", "ColorArrayName", "LookupTable", "Input", "Opacity Array",
+              "ScaleTransferFunction", "OpacityTransferFunction", "DataAxesGrid", "PolarAxes", "Representation",
+              "ColorArrayName", "OpacityArray", "ScalarOpacityFunction", "ScaleFactor", "GaussianRadius",
+              "SelectScaleArray", "SelectOrientationVectors", "SelectInputVectors", "SetScaleArray",
+              "OpacityArrayName", "Title", "ComponentTitle", "RangeLabelFormat", "WindowLocation", "Position",
+              "ScalarBarLength", "StereoType", "ServerStereoType", "OSPRayScaleArray", "GlyphType",
+              "BlockSelectors", "Assembly", "PolarAxes", "UseSeparateColorMap",
+              # interaction, ray tracing and bookkeeping: no part of a batch picture
+              "Camera3DManipulators", "Camera2DManipulators", "Denoise", "NameOfLastPresetApplied",
+              "WindowResizeNonInteractiveRenderDelay"}
+
+
+def _rendered(effective: dict) -> dict:
+    """The looks as rendered: from 5.10 a view shows the colour palette's background while
+    UseColorPaletteForBackground is on, whatever its own Background says (5.9 has no palette switch)."""
+    view = (effective.get("RenderView") or {}).get("values", {})
+    palette = (effective.get("ColorPalette") or {}).get("values", {})
+    if view.get("UseColorPaletteForBackground") == 1 and "Background" in palette:
+        view = dict(view, Background=palette["Background"])
+        effective = dict(effective, RenderView=dict(effective["RenderView"], values=view))
+    return effective
+
+
+def pins_for(version: tuple[int, int]) -> dict[str, dict]:
+    """The recording version's looks wherever another release with a table differs from them."""
+    own = _rendered(load(version)["effective"])
+    others = [_rendered(load(v)["effective"]) for v in available() if v != version]
+    pins: dict[str, dict] = {}
+    for kind in LOOKS:
+        mine = (own.get(kind) or {}).get("values", {})
+        for name, value in mine.items():
+            if name in _NOT_LOOKS or name.endswith("Format"):
+                continue  # 6.x label formats are std::format, older ones printf: each keeps its own
+            if any(name in (o.get(kind) or {}).get("values", {}) and o[kind]["values"][name] != value
+                   for o in others):
+                pins.setdefault(kind, {})[name] = value
+    shape = (own.get("LookupTable") or {}).get("preset_shape")
+    if shape and any((o.get("LookupTable") or {}).get("preset_shape") != shape for o in others):
+        pins.setdefault("LookupTable", {})["RGBPoints"] = shape
+    return {kind: dict(sorted(values.items())) for kind, values in pins.items()}
+
+
+_ASSIGNED = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\s*=(?!=)")
+_CALLED = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\s*\(")
+_KEYWORD = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
+_STRING = re.compile(r"'([^'\\\n]{1,80})'|\"([^\"\\\n]{1,80})\"")
+
+
+def recorded_for(text: str, version: tuple[int, int] | None) -> dict | None:
+    """What a script of this trace needs to adapt to another ParaView at run time (script/adapt.py), from
+    the table of the trace's version; None when the version is unknown or no table exists."""
+    if version is None:
+        return None
+    table_version = nearest(version)
+    if table_version is None:
+        return None
+    # Property names are CamelCase in every version's paraview.simple; trace variables are not.
+    names = set(_ASSIGNED.findall(text))
+    strings = {a or b for a, b in _STRING.findall(text)}
+    keywords = set(_KEYWORD.findall(text))
+    calls = {name: keywords for name in set(_CALLED.findall(text))}
+    return {
+        "version": list(version),
+        "table": "%d.%d" % table_version,
+        "defaults": defaults_for(table_version, names),
+        "lists": lists_for(table_version, strings),
+        "calls": calls_for(table_version, calls),
+        "pins": pins_for(table_version),
+    }
