@@ -21,8 +21,13 @@ def default_script_name(source_name: str) -> str:
     return f"{stem}_replay.py"
 
 
-def runtime_source() -> str:
-    return resources.files("replay.script").joinpath("runtime.py").read_text(encoding="utf-8")
+def runtime_source(name: str = "runtime.py") -> str:
+    return resources.files("replay.script").joinpath(name).read_text(encoding="utf-8")
+
+
+def _json_literal(name: str, text: str) -> str:
+    # JSON inside a raw triple-quoted string: no quote in the data can close it (see spec_literal).
+    return f"{name} = _replay_json.loads(r'''{text.replace(chr(39), chr(92) + 'u0027')}''')"
 
 
 def spec_literal(spec: dict) -> str:
@@ -75,14 +80,22 @@ def header(source_name: str, script_name: str, command: str, sha: str, params: l
 
 
 def assemble(*, source_name: str, script_name: str, command: str, source_text: str, params: list[Parameter],
-             body: str, newline: str, recorded: str, preamble: list[str] = (), own_arguments: bool = False) -> str:
+             body: str, newline: str, recorded: str, preamble: list[str] = (), own_arguments: bool = False,
+             adapt: dict | None = None) -> str:
+    """adapt: what the script needs to run on another ParaView than the recording's (pvtables.recorded_for);
+    the adapter (adapt.py) and that data go in, and it runs before the recording imports paraview.simple."""
     spec = {"source": source_name, "parameters": [p.to_spec() for p in params]}
     if own_arguments:
         # The recording parses sys.argv itself: words replay does not know are left to it.
         spec["own_arguments"] = True
+    if adapt:
+        spec["native_look"] = True
     lines = header(source_name, script_name, command, digest(source_text), params, recorded)
     lines += ["import json as _replay_json", "", spec_literal(spec), ""]
     lines += runtime_source().rstrip("\n").split("\n")
+    if adapt:
+        lines += ["", ""] + runtime_source("adapt.py").rstrip("\n").split("\n")
+        lines += ["", "", _json_literal("_REPLAY_RECORDED", json.dumps(adapt, sort_keys=True, separators=(",", ":")))]
     lines += [
         "",
         "",
@@ -91,6 +104,10 @@ def assemble(*, source_name: str, script_name: str, command: str, source_text: s
         "",
     ]
     lines += list(preamble)
+    if adapt:
+        lines += [f"# replay: adapts ParaView to this ParaView {adapt['version'][0]}.{adapt['version'][1]} recording "
+                  "when another version runs it (pvbatch ... --native-look keeps that version's own looks)",
+                  "_replay_adapt(_REPLAY_RECORDED)", ""]
     lines += [f"# ---- recorded: {source_name} ----", ""]
     block = "\n".join(lines) + "\n"
     if newline != "\n":

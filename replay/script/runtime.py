@@ -130,6 +130,10 @@ def _replay_parse_args(spec, argv):
             if param.get("nargs"):
                 options["nargs"] = param["nargs"]
         parser.add_argument("--" + param["name"], **options)
+    if spec.get("native_look"):
+        parser.add_argument("--native-look", dest="native-look", action="store_true",
+                            help="on a ParaView other than the recording's, keep that version's own default looks "
+                                 "(background, colour map, ...) instead of the recording's")
     if not spec.get("own_arguments"):
         return vars(parser.parse_args(argv))
     known, rest = parser.parse_known_args(argv)

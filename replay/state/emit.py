@@ -112,6 +112,22 @@ def _replay_edited(path):
     return edited
 
 
+def _replay_load_state(path, readers):
+    """LoadState handing ParaView the readers' file names; ParaView 5.9 and older have no filenames=, so
+    there they are written into the state copy, as an edit of the .pvsm by hand would."""
+    import inspect
+
+    if not readers:
+        return LoadState(_replay_edited(path))
+    if "filenames" in inspect.signature(LoadState).parameters:
+        return LoadState(_replay_edited(path), filenames=readers)
+    for reader in readers:
+        for key, value in reader.items():
+            if key not in ("id", "name"):
+                _REPLAY_EDITS[(str(reader["id"]), key)] = list(value) if isinstance(value, (list, tuple)) else [value]
+    return LoadState(_replay_edited(path))
+
+
 def _replay_remove_temporary():
     while _REPLAY_TEMPORARY:
         try:
@@ -162,9 +178,9 @@ def body(inventory: Inventory, params: list[Parameter], *, state_ref: str, embed
             parts.append(f"{xml_name!r}: _replay_files({param.name!r}, {literal(param.default)})")
         entries.append("    {" + ", ".join(parts) + "},")
     if entries:
-        load = ["LoadState(_replay_edited(_replay_state_file()), filenames=["] + entries + ["])"]
+        load = ["_replay_load_state(_replay_state_file(), ["] + entries + ["])"]
     else:
-        load = ["LoadState(_replay_edited(_replay_state_file()))"]
+        load = ["_replay_load_state(_replay_state_file(), [])"]
     lines += ["try:"] + ["    " + line for line in load] + ["finally:", "    _replay_remove_temporary()"]
     # The state sets its recorded time while loading; only --time changes it afterwards.
     lines.append("_replay_apply_time()")

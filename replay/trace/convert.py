@@ -7,7 +7,8 @@ from ..model import ConvertResult, Diagnostic
 from ..script import emit
 from ..script.emit import default_script_name
 from ..select import all_parameters, select
-from ..versions import compatibility_preamble, detect_trace_version, scanner
+from ..pvtables import recorded_for
+from ..versions import compatibility_preamble, detect_trace_version, parse_version, scanner
 from .argv import ReadsArgv
 from .find import find
 from .read import parse_trace
@@ -76,6 +77,7 @@ def _convert(text: str, choose, source_name: str, script_name: str | None, comma
         recorded=recorded,
         preamble=compatibility_preamble(inventory.version),
         own_arguments=inventory.extra["reads_command_line"],
+        adapt=recorded_for(original, parse_version(inventory.version)),
     )
     warnings = list(inventory.warnings)
     warnings += [Diagnostic(d.line, d.col, f"the recording expects {d.message} to exist already: "

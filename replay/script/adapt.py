@@ -1,0 +1,353 @@
+# ---- replay version adapter (copied verbatim from replay/script/adapt.py; stdlib and paraview only) ----
+# A script is converted once and may run on any ParaView. The converter wrote _REPLAY_RECORDED from the
+# version tables of real releases (replay/pvtables): the defaults of the properties the recording sets, as
+# the recording's version had them, and the looks (background, colour map, lighting) its version gave
+# without writing them down. Here, before the recording runs, the ParaView found at run time is adapted.
+
+_REPLAY_ADAPTED = {"skipped": 0, "warned": set(), "pinned": set()}
+
+
+def _replay_running_version():
+    from paraview import servermanager
+
+    manager = servermanager.vtkSMProxyManager
+    return (manager.GetVersionMajor(), manager.GetVersionMinor())
+
+
+def _replay_recording_frame():
+    """The frame of the recording's statement that is running (not the adapter's, not ParaView's)."""
+    frame = _replay_sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals is globals() and not frame.f_code.co_name.startswith(("_replay", "_Replay")) and \
+                not isinstance(frame.f_locals.get("self"), _ReplayAbsent):
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def _replay_where():
+    """The script line of the recording's statement that is running, with its text."""
+    import linecache
+
+    frame = _replay_recording_frame()
+    if frame is None:
+        return "?"
+    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    name = _replay_os.path.basename(frame.f_code.co_filename)
+    return "%s:%d: %s" % (name, frame.f_lineno, text) if text else "%s:%d" % (name, frame.f_lineno)
+
+
+# The tracer's own comments over the values it writes without a user asking: what a new view, display or
+# sub-proxy got from its version's defaults and domains ("trace defaults for the display properties").
+_REPLAY_DEFAULTS_BLOCK = _replay_re.compile(r"#\s*(trace defaults for |init the |create a new '.*' ?view|"
+                                            r"Create a new '[^']*View'|Create a new 'Render View')", _replay_re.I)
+
+
+def _replay_in_defaults_block():
+    """Is the running statement in a block the tracer wrote under one of those comments?"""
+    import linecache
+
+    frame = _replay_recording_frame()
+    if frame is None:
+        return False
+    line = frame.f_lineno - 1
+    while line > 0:
+        text = linecache.getline(frame.f_code.co_filename, line).strip()
+        if not text:
+            return False
+        if text.startswith("#"):
+            return _REPLAY_DEFAULTS_BLOCK.match(text) is not None
+        line -= 1
+    return False
+
+
+def _replay_warn(message):
+    where = _replay_where()
+    key = (where, message)
+    if key in _REPLAY_ADAPTED["warned"]:
+        return
+    _REPLAY_ADAPTED["warned"].add(key)
+    _replay_sys.stderr.write("replay: %s: %s\n" % (where, message))
+
+
+def _replay_same(recorded, value):
+    """Does a value given by the recording equal a table value (JSON: lists for tuples, floats as written)?"""
+    if isinstance(value, (list, tuple)) and isinstance(recorded, (list, tuple)):
+        return len(value) == len(recorded) and all(_replay_same(r, v) for r, v in zip(recorded, value))
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        return _replay_same(recorded, value[0])
+    if isinstance(recorded, (int, float)) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return abs(float(recorded) - float(value)) <= 1e-9 * max(1.0, abs(float(recorded)))
+    if isinstance(recorded, str) and isinstance(value, str):
+        return _replay_key(recorded) == _replay_key(value)
+    if hasattr(value, "GetXMLName") and isinstance(recorded, str):
+        return recorded in (value.GetXMLName(), value.GetXMLLabel())
+    return recorded == value
+
+
+def _replay_key(text):
+    # 'Grid Axes 3D Actor' (5.13+ labels) and 'GridAxes3DActor' (5.11 XML names) are one choice.
+    return "".join(c for c in str(text).lower() if c.isalnum())
+
+
+def _replay_recorded_default(recorded, proxy, name):
+    """(known, default) of a property for this proxy's type, as the recording's version had it."""
+    by_type = recorded["defaults"].get(name) or {}
+    xml = proxy.GetXMLName() if hasattr(proxy, "GetXMLName") else None
+    if xml in by_type:
+        return True, by_type[xml]
+    return False, None
+
+
+def _replay_choices(proxy, name):
+    """The values this ParaView accepts for an enumeration or proxy-list property, each as (key, value)."""
+    try:
+        prop = proxy.GetProperty(name)
+    except Exception:
+        return []
+    smprop = getattr(prop, "SMProperty", None)
+    if smprop is None:
+        return []
+    found = []
+    domain = smprop.FindDomain("vtkSMProxyListDomain")
+    if domain is not None:
+        for i in range(domain.GetNumberOfProxies()):
+            choice = domain.GetProxy(i)
+            for word in (choice.GetXMLName(), choice.GetXMLLabel()):
+                if word:
+                    found.append((_replay_key(word), word))
+    domain = smprop.FindDomain("vtkSMEnumerationDomain")
+    if domain is not None:
+        for i in range(domain.GetNumberOfEntries()):
+            found.append((_replay_key(domain.GetEntryText(i)), domain.GetEntryText(i)))
+    return found
+
+
+def _replay_install_setattr(recorded, running):
+    from paraview import servermanager
+
+    original_set = servermanager.Proxy.__setattr__
+    original_get = servermanager.Proxy.__getattr__
+    recorded_name, running_name = "%d.%d" % tuple(recorded["version"]), "%d.%d" % running
+
+    def _replay_lacks(proxy, name, value, what):
+        known, default = _replay_recorded_default(recorded, proxy, name)
+        if (known and _replay_same(default, value)) or _replay_in_defaults_block():
+            _REPLAY_ADAPTED["skipped"] += 1  # the recording wrote the default its version had
+            return
+        _replay_warn("%s.%s = %r: %s; skipped" % (_replay_type(proxy), name, value, what))
+
+    def _replay_setattr(self, name, value):
+        if name.startswith("_"):
+            return original_set(self, name, value)
+        try:
+            return original_set(self, name, value)
+        except AttributeError as error:
+            if "does not exist" not in str(error) and "has no attribute" not in str(error):
+                raise
+            _replay_lacks(self, name, value, "ParaView %s has no such property (the recording is from %s)"
+                  % (running_name, recorded_name))
+        except ValueError:
+            if isinstance(value, str):
+                wanted = _replay_key(value)
+                alias = recorded.get("lists", {}).get(value)
+                for key, choice in _replay_choices(self, name):
+                    if key == wanted or (alias and key == _replay_key(alias)):
+                        try:
+                            return original_set(self, name, choice)
+                        except ValueError:
+                            continue
+            _replay_lacks(self, name, value, "ParaView %s does not offer this value (the recording is from %s)"
+                  % (running_name, recorded_name))
+
+    def _replay_getattr(self, name):
+        try:
+            found = original_get(self, name)
+        except AttributeError:
+            known, default = _replay_recorded_default(recorded, self, name)
+            if not known or name.startswith("_"):
+                raise
+            return _ReplayAbsent(self, name, default)
+        if name == "ResetCamera" and running < (5, 10):
+            return _replay_reset_camera(found)
+        return found
+
+    servermanager.Proxy.__setattr__ = _replay_setattr
+    servermanager.Proxy.__getattr__ = _replay_getattr
+
+
+def _replay_reset_camera(method):
+    """view.ResetCamera(False[, ratio]) of 5.10+ is ResetCamera() before: reset to the bounds of what is shown."""
+
+    def _replay_call(*args):
+        if args and isinstance(args[0], bool):
+            if args[0]:
+                _replay_warn("ResetCamera(True): ParaView %d.%d cannot reset to the closest bounds; reset to "
+                             "the bounds" % _replay_running_version())
+            return method()
+        return method(*args)
+
+    return _replay_call
+
+
+def _replay_type(proxy):
+    try:
+        return proxy.GetXMLName()
+    except Exception:
+        return type(proxy).__name__
+
+
+class _ReplayAbsent(object):
+    """A sub-proxy property (`display.TextureTransform`) of the recording's version that this ParaView lacks:
+    setting its values at their recorded defaults changes nothing; anything else is reported."""
+
+    def __init__(self, owner, name, default):
+        object.__setattr__(self, "_owner", owner)
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_default", default)
+
+    def __setattr__(self, name, value):
+        recorded = _REPLAY_RECORDED
+        default = object.__getattribute__(self, "_default")
+        by_type = recorded["defaults"].get(name) or {}
+        if (isinstance(default, str) and default in by_type and _replay_same(by_type[default], value)) or \
+                _replay_in_defaults_block():
+            _REPLAY_ADAPTED["skipped"] += 1
+            return
+        _replay_warn("%s.%s.%s = %r: ParaView %d.%d has no %s; skipped"
+                     % (_replay_type(object.__getattribute__(self, "_owner")), object.__getattribute__(self, "_name"),
+                        name, value, _replay_running_version()[0], _replay_running_version()[1],
+                        object.__getattribute__(self, "_name")))
+
+    def __getattr__(self, name):
+        return _ReplayAbsent(self, name, None)
+
+    def __call__(self, *args, **kwargs):
+        _replay_warn("%s(...): ParaView %d.%d has no such call; skipped"
+                     % (object.__getattribute__(self, "_name"), *_replay_running_version()))
+
+
+def _replay_install_calls(recorded):
+    """paraview.simple calls whose keyword arguments this ParaView does not take: drop those at the
+    recording version's default; report the others."""
+    import paraview.simple as simple
+
+    for name, defaults in recorded.get("calls", {}).items():
+        original = getattr(simple, name, None)
+        if original is None:
+            continue
+
+        def _replay_call(*args, _replay_original=original, _replay_defaults=defaults, _replay_name=name, **kwargs):
+            while True:
+                try:
+                    return _replay_original(*args, **kwargs)
+                except TypeError as error:
+                    word = _replay_re.search(r"unexpected keyword argument '(\w+)'", str(error))
+                    if not word or word.group(1) not in kwargs:
+                        raise
+                    key = word.group(1)
+                    value = kwargs.pop(key)
+                    if key not in _replay_defaults or not _replay_same(_replay_defaults[key], value):
+                        _replay_warn("%s(%s=%r): ParaView %d.%d has no such argument; dropped"
+                                     % ((_replay_name, key, value) + _replay_running_version()))
+
+        _replay_call.__name__ = name
+        _replay_call.__doc__ = original.__doc__
+        setattr(simple, name, _replay_call)
+
+
+def _replay_pin(proxy, kind, pins):
+    """Give a new view, display, colour map or scalar bar the look the recording's version gave it."""
+    if proxy is None or not pins.get(kind):
+        return
+    try:
+        key = proxy.GetGlobalIDAsString()
+    except Exception:
+        key = id(proxy)
+    if (kind, key) in _REPLAY_ADAPTED["pinned"]:
+        return
+    _REPLAY_ADAPTED["pinned"].add((kind, key))
+    for name, value in sorted(pins[kind].items()):
+        if name == "RGBPoints":
+            continue
+        try:
+            prop = proxy.GetProperty(name)
+            if prop is None:
+                continue
+            current = proxy.GetPropertyValue(name)
+            if not _replay_same(value, list(current) if hasattr(current, "__len__") and not isinstance(
+                    current, str) else current):
+                proxy.SetPropertyWithName(name, value)
+        except Exception:
+            continue
+    shape = pins[kind].get("RGBPoints")
+    if shape:
+        try:
+            points = list(proxy.RGBPoints)
+            lo, hi = points[0], points[-4]
+            proxy.RGBPoints = [lo + v * (hi - lo) if i % 4 == 0 else v for i, v in enumerate(shape)]
+        except Exception:
+            pass
+
+
+def _replay_install_pins(recorded):
+    import paraview.simple as simple
+
+    pins = recorded.get("pins") or {}
+    if not pins:
+        return
+    if pins.get("ColorPalette"):
+        try:
+            _replay_pin(simple.GetSettingsProxy("ColorPalette"), "ColorPalette", pins)
+        except Exception:
+            pass
+
+    def _replay_after(name, pin_result):
+        original = getattr(simple, name, None)
+        if original is None:
+            return
+
+        def _replay_call(*args, **kwargs):
+            result = original(*args, **kwargs)
+            pin_result(result, args, kwargs)
+            return result
+
+        _replay_call.__name__ = name
+        _replay_call.__doc__ = original.__doc__
+        setattr(simple, name, _replay_call)
+
+    def _replay_view(result, args, kwargs):
+        if result is not None and result.GetXMLName() == "RenderView":
+            _replay_pin(result, "RenderView", pins)
+
+    def _replay_display(result, args, kwargs):
+        if result is None:
+            return
+        _replay_pin(result, "Display", pins)
+        lut = getattr(result, "LookupTable", None) if hasattr(result, "ListProperties") and \
+            "LookupTable" in result.ListProperties() else None
+        if lut is not None:
+            _replay_pin(lut, "LookupTable", pins)
+
+    def _replay_color_by(result, args, kwargs):
+        target = args[0] if args else kwargs.get("rep")
+        if target is not None:
+            _replay_display(target, (), {})
+
+    _replay_after("CreateView", _replay_view)
+    _replay_after("Show", _replay_display)
+    _replay_after("ColorBy", _replay_color_by)
+    _replay_after("GetColorTransferFunction", lambda r, a, k: _replay_pin(r, "LookupTable", pins))
+    _replay_after("GetOpacityTransferFunction", lambda r, a, k: _replay_pin(r, "OpacityFunction", pins))
+    _replay_after("GetScalarBar", lambda r, a, k: _replay_pin(r, "ScalarBar", pins))
+
+
+def _replay_adapt(recorded):
+    """Adapt the running ParaView to a recording of another version (nothing to do on the same one)."""
+    running = _replay_running_version()
+    if tuple(recorded["version"]) == running:
+        return
+    _replay_install_setattr(recorded, running)
+    _replay_install_calls(recorded)
+    if not _REPLAY_ARGS.get("native-look"):
+        _replay_install_pins(recorded)
