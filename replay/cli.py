@@ -93,6 +93,7 @@ def inspect(
 
 # Each command module adds itself to `app`; they import nothing heavy at module level.
 from .commands import check as _check, run as _run, sweep as _sweep, verify as _verify  # noqa: E402,F401
+from .commands import macro as _macro  # noqa: E402,F401
 
 
 _RUN_OPTIONS_WITH_VALUES = {"--mpi", "--pvbatch", "--timeout"}
