@@ -80,18 +80,23 @@ def main():
     from paraview import servermanager
 
     folder = os.path.abspath(os.environ.get("REPLAY_MACRO_DIR") or os.getcwd())
-    os.makedirs(folder, exist_ok=True)
-    if servermanager.vtkSMTrace.GetActiveTracer() is not None:
-        recording = fresh_path(folder, "trace", ".py")
-        with open(recording, "w", encoding="utf-8") as f:
-            f.write(trace_text())
-        what = "the trace so far"
-    else:
-        from paraview import simple
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if servermanager.vtkSMTrace.GetActiveTracer() is not None:
+            recording = fresh_path(folder, "trace", ".py")
+            with open(recording, "w", encoding="utf-8") as f:
+                f.write(trace_text())
+            what = "the trace so far"
+        else:
+            from paraview import simple
 
-        recording = fresh_path(folder, "state", ".pvsm")
-        simple.SaveState(recording)
-        what = "the current state (no trace is running)"
+            recording = fresh_path(folder, "state", ".pvsm")
+            simple.SaveState(recording)
+            what = "the current state (no trace is running)"
+    except OSError as exc:
+        print("Save Replay Script: cannot write in %s (%s): set REPLAY_MACRO_DIR to a folder you can write to"
+              % (folder, exc.strerror or exc))
+        return None
     try:
         script = convert(recording)
     except Exception as exc:  # noqa: BLE001 - a macro reports, it does not crash the GUI's shell
