@@ -24,7 +24,7 @@ body{font-family:system-ui,sans-serif;margin:1.2em;color:#222}
 h1{font-size:1.3em;margin:.2em 0} .meta{color:#555;font-size:.9em}
 #controls{display:flex;flex-wrap:wrap;gap:.6em 1.6em;align-items:center;margin:.8em 0;padding:.6em;
  background:#f4f4f4;border-radius:6px}
-#controls label{font-size:.9em} .slider{display:flex;align-items:center;gap:.4em}
+#controls:empty{display:none} #controls label{font-size:.9em} .slider{display:flex;align-items:center;gap:.4em}
 .slider.active .name{font-weight:bold;text-decoration:underline} .value{font-family:monospace}
 table.view{border-collapse:collapse} .view th{font-family:monospace;font-weight:normal;font-size:.85em;
  padding:.3em;background:#f4f4f4;max-width:18em;word-break:break-all} .view th.axis{font-weight:bold}
