@@ -7,10 +7,11 @@ from typing import List, Optional
 
 import typer
 
+from .completion import param_names
 from .errors import ReplayError
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     help="Turn ParaView recordings (Python traces, .pvsm states) into parameterized pvbatch scripts.",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -34,7 +35,8 @@ def convert(
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Where to write; '-' for stdout. "
                                          "Default: <stem>_replay.py beside the input."),
     param: List[str] = typer.Option([], "--param", "-p", help="Also make this property a parameter: "
-                                     "'Isosurfaces' (every proxy) or 'contour1.Isosurfaces'. Repeatable."),
+                                     "'Isosurfaces' (every proxy) or 'contour1.Isosurfaces'. Repeatable.",
+                                     autocompletion=param_names),
     embed: bool = typer.Option(False, "--embed", help="States: put the state inside the script."),
     target_version: Optional[str] = typer.Option(None, "--target-version", help="Warn about anything this "
                                                  "ParaView version (X.Y) cannot run."),
@@ -93,6 +95,7 @@ def inspect(
 
 # Each command module adds itself to `app`; they import nothing heavy at module level.
 from .commands import check as _check, run as _run, sweep as _sweep, verify as _verify  # noqa: E402,F401
+from .commands import macro as _macro  # noqa: E402,F401
 
 
 _RUN_OPTIONS_WITH_VALUES = {"--mpi", "--pvbatch", "--timeout"}
@@ -121,7 +124,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     argv = _script_help(list(sys.argv[1:] if argv is None else argv))
     try:
         # Without standalone mode click returns a typer.Exit's code instead of exiting with it.
-        code = app(args=argv, standalone_mode=False)
+        # prog_name: completion scripts call `replay` and read _REPLAY_COMPLETE, also when run as python -m replay.
+        code = app(args=argv, standalone_mode=False, prog_name="replay")
     except ReplayError as exc:
         _err(str(exc))
         sys.exit(exc.exit_code)

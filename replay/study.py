@@ -104,13 +104,16 @@ def manifest_csv(rows: Sequence[dict]) -> str:
 
 
 def write_records(out_dir: Path, header: dict, rows: Sequence[dict]) -> None:
-    """manifest.json, manifest.csv, index.html: each replaced whole, never half-written."""
+    """manifest.json, manifest.csv, index.html and data.csv (the folder is a Cinema database): each replaced
+    whole, never half-written."""
+    from .cinema import DATA_CSV, data_csv
     from .gallery import render
 
     manifest = {**header, "runs": list(rows)}
     write_atomic(out_dir / MANIFEST_JSON, json.dumps(manifest, indent=2) + "\n")
     write_atomic(out_dir / MANIFEST_CSV, manifest_csv(rows))
     write_atomic(out_dir / GALLERY, render(manifest))
+    write_atomic(out_dir / DATA_CSV, data_csv(rows))
 
 
 # -- time=all ---------------------------------------------------------------------------------------------------

@@ -9,11 +9,12 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
+from cdb import read_cdb, spec_d_problems
 from pv import TRACES, assert_different_image, assert_same_image, run_pvbatch, run_replay
+from replay.gallery import read_data
 
 pytestmark = pytest.mark.pvbatch
 
@@ -94,10 +95,16 @@ def test_grid_sweep_manifest_and_gallery(grid_study):
     assert csv_lines[0] == "folder,Isosurfaces,FileName,status,returncode,seconds,outputs,error"
     assert len(csv_lines) == 10
     page = (out / "index.html").read_text()
-    for row in runs:
-        assert f'src="{quote(row["folder"] + "/contour.png")}"' in page
-    assert "Isosurfaces=150, FileName=" in page
-    assert "http://" not in page and "https://" not in page and "<script" not in page
+    gallery = read_data(page)  # the browser test (test_gallery.py) shows what the page makes of it
+    assert gallery["params"] == ["Isosurfaces", "FileName"] and gallery["images"] == ["contour.png"]
+    assert sorted(r[0] for r in gallery["runs"]) == sorted(r["folder"] for r in runs)
+    assert gallery["labels"][1] == ["wave copy é.vti", "wave.vti", "wave_big.vti"]
+    assert "http://" not in page and "https://" not in page
+    # The folder is a Cinema database too.
+    header, table = read_cdb(out)
+    assert header == ["Isosurfaces", "FileName", "status", "FILE"] and spec_d_problems(out, header, table) == []
+    assert sorted((r["Isosurfaces"], r["FileName"], r["FILE"]) for r in table) == sorted(
+        (r["params"]["Isosurfaces"], r["params"]["FileName"], f"{out}/{r['folder']}/contour.png") for r in runs)
 
 
 def test_worker_keeps_the_reader_for_property_only_runs(grid_study):
@@ -195,6 +202,7 @@ def test_sigkill_mid_sweep_resumes_and_force_reruns(hand_script, tmp_path):
     assert f"{len(finished)} of 6 runs already succeeded" in proc.stderr.replace("\n", " ")
     runs = _manifest(out)["runs"]
     assert [r["status"] for r in runs] == ["ok"] * 6
+    assert _cinema_rows(out) == _manifest_rows(out)  # the resumed sweep rewrote data.csv with the manifest
     for folder, stamp in finished.items():
         assert (out / folder / "sphere.csv").stat().st_mtime_ns == stamp, f"{folder} was run again"
 
@@ -206,6 +214,25 @@ def test_sigkill_mid_sweep_resumes_and_force_reruns(hand_script, tmp_path):
         if folder.startswith(("Radius=1,", "Radius=2,")):
             assert (out / folder / "sphere.csv").stat().st_mtime_ns != stamp
     assert [r["status"] for r in _manifest(out)["runs"]] == ["ok"] * 6  # untouched runs keep their rows
+    assert _cinema_rows(out) == _manifest_rows(out)
+
+
+def _cinema_rows(out):
+    header, table = read_cdb(out)
+    assert spec_d_problems(out, header, table) == []
+    return sorted((float(r["Radius"]), float(r["Sleep"]), r["status"]) for r in table)
+
+
+def _manifest_rows(out):
+    return sorted((float(r["params"]["Radius"]), float(r["params"]["Sleep"]), r["status"])
+                  for r in _manifest(out)["runs"])
+
+
+def test_cinema_database_named_cdb(hand_script, tmp_path):
+    out = tmp_path / "radius.cdb"
+    proc = run_replay("sweep", hand_script, "--grid", "Radius=1,2", "--grid", "Sleep=0", "--cinema", out)
+    assert proc.returncode == 0, proc.stderr
+    assert _cinema_rows(out) == _manifest_rows(out) == [(1.0, 0.0, "ok"), (2.0, 0.0, "ok")]
 
 
 def test_sweep_never_writes_over_other_results(hand_script, tmp_path):

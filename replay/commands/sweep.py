@@ -17,8 +17,10 @@ def sweep(
                                    "time step; spaces separate the words of one multi-value variant. Repeatable."),
     table: Optional[str] = typer.Option(None, "--table", help="A .csv (header = parameter names) or .yaml (list "
                                         "of mappings): one run per row; an empty cell keeps the recorded value."),
-    out: str = typer.Option("sweep", "-o", "--output", help="Folder for the runs, manifest.csv/json and "
-                            "index.html (a gallery)."),
+    out: Optional[str] = typer.Option(None, "-o", "--output", help="Folder for the runs, manifest.csv/json, "
+                                      "index.html (a gallery) and data.csv (a Cinema database). Default: sweep."),
+    cinema: Optional[str] = typer.Option(None, "--cinema", help="NAME.cdb: the folder to write, named as "
+                                         "Cinema databases are (instead of -o)."),
     jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Runs at the same time (local backend)."),
     force: bool = typer.Option(False, "--force", help="Run again the runs that already succeeded in -o."),
     separate: bool = typer.Option(False, "--separate", help="One pvbatch process per run, instead of a worker "
@@ -46,7 +48,16 @@ def sweep(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ..errors import UsageError
     from ..study import sweep as run_sweep
+
+    if cinema is not None:
+        if not cinema.rstrip("/").endswith(".cdb"):
+            raise UsageError(f"--cinema {cinema}: a Cinema database folder is named NAME.cdb")
+        if out is not None and out.rstrip("/") != cinema.rstrip("/"):
+            raise UsageError(f"--cinema {cinema} and -o {out}: give one folder")
+        out = cinema
+    out = out or "sweep"
 
     # soft_wrap: a line longer than the terminal (or than 80 columns in a log) stays one line.
     console = Console(stderr=True, highlight=False, soft_wrap=True)
