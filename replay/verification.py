@@ -205,7 +205,8 @@ def judge_image(name: str, m: dict) -> Comparison:
         return Comparison(name, "image", False, f"size {wa}x{ha} (recording) vs {wb}x{hb} (replay)", m)
     if m["pixels"]:
         share = 100.0 * m["pixels"] / m["total"]
-        return Comparison(name, "image", False, f"{m['pixels']} of {m['total']} pixels differ ({share:.2g}%), "
+        shown = f"{share:.2g}" if share < 10 else f"{share:.0f}"  # never '1e+02'
+        return Comparison(name, "image", False, f"{m['pixels']} of {m['total']} pixels differ ({shown}%), "
                           f"largest channel difference {m['max_channel']}/255", m)
     if m["max_channel"]:
         return Comparison(name, "image", True, f"within tolerance: largest channel difference {m['max_channel']}/255", m)
@@ -287,7 +288,9 @@ def compare(recording_dir: str, replay_dir: str, tolerance: float = 0.0, *, diff
 def find_pvpython(pvbatch: str | None = None) -> str:
     """pvpython beside the pvbatch in use (same ParaView), else the one on PATH."""
     if pvbatch:
-        beside = os.path.join(os.path.dirname(pvbatch), "pvpython")
+        # pvbatch -> pvpython; .ci/paraview-versions' wrappers: pvbatch-6.1 -> pvpython-6.1
+        name = os.path.basename(pvbatch).replace("pvbatch", "pvpython", 1)
+        beside = os.path.join(os.path.dirname(pvbatch), name if name.startswith("pvpython") else "pvpython")
         if os.access(beside, os.X_OK):
             return beside
     found = shutil.which("pvpython")
@@ -330,10 +333,11 @@ def _read_recording(recording) -> tuple:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def _run_side(side: Side, *, pvbatch, mpi, timeout, cwd) -> Side:
+def _run_side(side: Side, *, pvbatch, mpi, timeout, cwd, extra=()) -> Side:
     from .runner import run
 
-    result = run(side.script, {"output-dir": side.output_dir}, mpi=mpi, pvbatch=pvbatch, cwd=cwd, timeout=timeout)
+    result = run(side.script, ["--output-dir", side.output_dir, *extra], mpi=mpi, pvbatch=pvbatch, cwd=cwd,
+                 timeout=timeout)
     side.returncode = result.returncode
     side.seconds = result.seconds
     side.log = (result.stdout or "") + (result.stderr or "")
@@ -343,8 +347,13 @@ def _run_side(side: Side, *, pvbatch, mpi, timeout, cwd) -> Side:
 
 def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep: bool = False,
            work_dir: str | None = None, pvbatch: str | None = None, mpi: int | None = None,
-           timeout: float | None = None) -> VerifyResult:
+           timeout: float | None = None, recorded_with: str | None = None,
+           native_look: bool = False) -> VerifyResult:
     """Run the recording and its replay (converted now, or `script`) under pvbatch and compare every output.
+
+    recorded_with: the pvbatch of the ParaView that made the recording: the recording runs there and the
+    replay on `pvbatch`, so a team learns before an upgrade which recordings would change. native_look:
+    the replay keeps the running version's own looks (its --native-look) instead of the recording's.
 
     recording: a path, or the recording's text (a str with a newline). tolerance: see the module doc.
     keep: leave the work folder (result.kept: both output folders, scripts, logs, diff/ images).
@@ -403,9 +412,10 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
             Path(replay_file).write_text(replay_script(text, name, state_path), encoding="utf-8")
         first = Side("recording", recording_file, os.path.join(folder, "recording"))
         second = Side("replay", replay_file, os.path.join(folder, "replay"))
-        for side in (first, second):
+        for side, exe, extra in ((first, recorded_with or pvbatch, ()),
+                                 (second, pvbatch, ("--native-look",) if native_look else ())):
             os.makedirs(side.output_dir, exist_ok=True)
-            _run_side(side, pvbatch=pvbatch, mpi=mpi, timeout=timeout, cwd=cwd)
+            _run_side(side, pvbatch=exe, mpi=mpi, timeout=timeout, cwd=cwd, extra=extra)
             Path(folder, f"{side.label}.log").write_text(side.log, encoding="utf-8")
         result = VerifyResult(path or name, first, second, tolerance=tolerance, notes=notes)
         result.problem = _problem(first, second)

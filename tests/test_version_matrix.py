@@ -144,6 +144,16 @@ def matrix(fixture_data, display, tmp_path_factory):
                 for name, args in (("default", ()), ("changed", CHANGED)):
                     out = root / f"{kind}-{rec}-on-{on}-{name}"
                     jobs.append((("replay", rec, on, kind, name), on, script, (*args, "--output-dir", out)))
+    # 5.9's own Threshold trace (ThresholdRange, removed in 5.10): on every version it must look as 5.9 drew it.
+    threshold = FIXTURES / "versions" / "5.9" / "threshold.py"
+    reference = root / "ref-5.9-threshold-default"
+    reference.mkdir()
+    (root / "ref-5.9-threshold.py").write_text(threshold.read_text().replace("/tmp/replay-fixtures/out/", f"{reference}/"))
+    jobs.append((("ref", "5.9", "5.9", "threshold", "default"), "5.9", root / "ref-5.9-threshold.py", ()))
+    conversions[("5.9", "threshold")] = run_replay("convert", threshold, "-o", root / "threshold-5.9_replay.py")
+    for on in VERSIONS:
+        jobs.append((("replay", "5.9", on, "threshold", "default"), on, root / "threshold-5.9_replay.py",
+                     ("--output-dir", root / f"threshold-5.9-on-{on}-default")))
     with ThreadPoolExecutor(2) as pool:
         procs = dict(zip([j[0] for j in jobs], pool.map(lambda j: run(j[1], j[2], *j[3], display=display), jobs)))
     return root, procs, conversions
@@ -152,7 +162,7 @@ def matrix(fixture_data, display, tmp_path_factory):
 def image(root: Path, key) -> Path:
     kind_, rec, on, kind, name = key
     folder = root / (f"ref-{rec}-{kind}-{name}" if kind_ == "ref" else f"{kind}-{rec}-on-{on}-{name}")
-    return folder / ("matrix.png" if kind == "trace" else "RenderView1.png")
+    return folder / {"trace": "matrix.png", "state": "RenderView1.png", "threshold": "threshold.png"}[kind]
 
 
 def mean_difference(a: Path, b: Path) -> float:
@@ -198,6 +208,18 @@ def test_replay_looks_as_recorded(matrix, rec, on, kind):
             assert (image(root, rep).parent / csv).read_bytes() == expected, f"{rep}: the slice's data differ"
 
 
+@pytest.mark.parametrize("on", VERSIONS)
+def test_5_9_threshold_range_looks_as_5_9_drew_it(matrix, on):
+    """Issue 16: a real 5.9 trace with ThresholdRange, background included, on every version."""
+    root, procs, conversions = matrix
+    assert conversions[("5.9", "threshold")].returncode == 0, conversions[("5.9", "threshold")].stderr
+    ref, rep = ("ref", "5.9", "5.9", "threshold", "default"), ("replay", "5.9", on, "threshold", "default")
+    assert procs[ref].returncode == 0, procs[ref].stderr[-2000:]
+    assert procs[rep].returncode == 0, procs[rep].stderr[-3000:]
+    difference = mean_difference(image(root, ref), image(root, rep))
+    assert difference <= MEAN_LIMIT, f"5.9 threshold on {on}: mean difference {difference:.2f}/255"
+
+
 @pytest.mark.parametrize("rec", VERSIONS)
 def test_changed_parameters_change_the_picture(matrix, rec):
     """Guard: the changed run is not the default picture (else the matrix could pass by doing nothing)."""
@@ -216,3 +238,20 @@ def test_other_versions_look_different_without_pins(matrix, display, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     reference = image(root, ("ref", "5.11", "5.11", "trace", "default"))
     assert mean_difference(reference, tmp_path / "matrix.png") > 3 * MEAN_LIMIT
+
+
+def test_verify_recorded_with_is_an_upgrade_check(fixture_data):
+    """`replay verify --recorded-with A --pvbatch B`: the 5.11 recording on 5.11 against its replay on 6.1 is the
+    same (within 2 levels: the versions rasterize a few edge pixels one level apart); with the running version's
+    own looks (--native-look, a changed default deliberately not pinned) verify names the image that differs."""
+    recording = FIXTURES / "versions" / "5.11" / "matrix.py"
+    common = ["verify", recording, "--recorded-with", pvbatch_of("5.11"), "--pvbatch", pvbatch_of("6.1"),
+              "--tolerance", "0.01"]
+    same = run_replay(*common, timeout=300)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "all 2 outputs match" in same.stdout, same.stdout
+    changed = run_replay(*common, "--native-look", timeout=300)
+    assert changed.returncode == 1, changed.stdout + changed.stderr
+    row = next(line for line in changed.stdout.splitlines() if "matrix.png" in line)
+    assert "differs" in row, changed.stdout
+    assert "matrix_slice.csv" in changed.stdout and "1 of 2 outputs differ" in changed.stdout, changed.stdout

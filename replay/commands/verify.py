@@ -20,6 +20,11 @@ def verify(
     keep: bool = typer.Option(False, "--keep", help="Keep both output folders and write a difference image "
                               "for each image that differs."),
     pvbatch: Optional[str] = typer.Option(None, "--pvbatch", help="The pvbatch to run (default: on PATH)."),
+    recorded_with: Optional[str] = typer.Option(None, "--recorded-with", metavar="PVBATCH", help="The pvbatch "
+                                                "of the ParaView that made the recording: the recording runs "
+                                                "there, the replay on --pvbatch (an upgrade check)."),
+    native_look: bool = typer.Option(False, "--native-look", help="Run the replay with --native-look: the "
+                                     "running ParaView's own default looks instead of the recording's."),
 ) -> None:
     """Run the recording as it is and the replay with its defaults under pvbatch; compare every output.
 
@@ -31,11 +36,14 @@ def verify(
 
     from ..verification import verify as run_verify
 
-    result = run_verify(recording, script=script, tolerance=tolerance, keep=keep, pvbatch=pvbatch)
+    result = run_verify(recording, script=script, tolerance=tolerance, keep=keep, pvbatch=pvbatch,
+                        recorded_with=recorded_with, native_look=native_look)
     console = Console(highlight=False, soft_wrap=True)
     for note in result.notes:
         sys.stderr.write(note + "\n")
-    console.print(f"{recording} vs {script or 'its replay (converted now)'}", markup=False)
+    where = f" on {recorded_with}" if recorded_with else ""
+    replay_on = f" on {pvbatch or 'pvbatch'}" if recorded_with else ""
+    console.print(f"{recording}{where} vs {script or 'its replay (converted now)'}{replay_on}", markup=False)
     table = Table()
     for column in ("output", "kind", "result", "difference"):
         table.add_column(column, overflow="fold")
