@@ -76,6 +76,13 @@ SaveScreenshot({image!r}, FindView('RenderView1'), ImageResolution=[320, 240])
 
 CHANGED = ["--FileName", *CHANGED_FILES, "--time", "3", "--Isosurfaces", "230"]
 
+# (version, recording in fixtures/versions/<version>/, image it saves)
+SINGLES = (
+    ("5.9", "threshold", "threshold.png"),     # ThresholdRange, removed in 5.10 (issue 16)
+    ("5.13", "clip_widgets", "clip.png"),      # ResetCamera(False, 0.9), location=16, *InteractiveWidgets
+)
+IMAGES = {"trace": "matrix.png", "state": "RenderView1.png", **{name: png for _, name, png in SINGLES}}
+
 
 def run(version: str, script: Path, *args, display: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, DISPLAY=display)
@@ -144,16 +151,18 @@ def matrix(fixture_data, display, tmp_path_factory):
                 for name, args in (("default", ()), ("changed", CHANGED)):
                     out = root / f"{kind}-{rec}-on-{on}-{name}"
                     jobs.append((("replay", rec, on, kind, name), on, script, (*args, "--output-dir", out)))
-    # 5.9's own Threshold trace (ThresholdRange, removed in 5.10): on every version it must look as 5.9 drew it.
-    threshold = FIXTURES / "versions" / "5.9" / "threshold.py"
-    reference = root / "ref-5.9-threshold-default"
-    reference.mkdir()
-    (root / "ref-5.9-threshold.py").write_text(threshold.read_text().replace("/tmp/replay-fixtures/out/", f"{reference}/"))
-    jobs.append((("ref", "5.9", "5.9", "threshold", "default"), "5.9", root / "ref-5.9-threshold.py", ()))
-    conversions[("5.9", "threshold")] = run_replay("convert", threshold, "-o", root / "threshold-5.9_replay.py")
-    for on in VERSIONS:
-        jobs.append((("replay", "5.9", on, "threshold", "default"), on, root / "threshold-5.9_replay.py",
-                     ("--output-dir", root / f"threshold-5.9-on-{on}-default")))
+    # Single recordings of one version's own tracer, replayed with their defaults on every version.
+    for rec, name, _ in SINGLES:
+        source = FIXTURES / "versions" / rec / f"{name}.py"
+        reference = root / f"ref-{rec}-{name}-default"
+        reference.mkdir()
+        (root / f"ref-{rec}-{name}.py").write_text(source.read_text().replace("/tmp/replay-fixtures/out/",
+                                                                              f"{reference}/"))
+        jobs.append((("ref", rec, rec, name, "default"), rec, root / f"ref-{rec}-{name}.py", ()))
+        conversions[(rec, name)] = run_replay("convert", source, "-o", root / f"{name}-{rec}_replay.py")
+        for on in VERSIONS:
+            jobs.append((("replay", rec, on, name, "default"), on, root / f"{name}-{rec}_replay.py",
+                         ("--output-dir", root / f"{name}-{rec}-on-{on}-default")))
     with ThreadPoolExecutor(2) as pool:
         procs = dict(zip([j[0] for j in jobs], pool.map(lambda j: run(j[1], j[2], *j[3], display=display), jobs)))
     return root, procs, conversions
@@ -162,7 +171,7 @@ def matrix(fixture_data, display, tmp_path_factory):
 def image(root: Path, key) -> Path:
     kind_, rec, on, kind, name = key
     folder = root / (f"ref-{rec}-{kind}-{name}" if kind_ == "ref" else f"{kind}-{rec}-on-{on}-{name}")
-    return folder / {"trace": "matrix.png", "state": "RenderView1.png", "threshold": "threshold.png"}[kind]
+    return folder / IMAGES[kind]
 
 
 def mean_difference(a: Path, b: Path) -> float:
@@ -209,15 +218,17 @@ def test_replay_looks_as_recorded(matrix, rec, on, kind):
 
 
 @pytest.mark.parametrize("on", VERSIONS)
-def test_5_9_threshold_range_looks_as_5_9_drew_it(matrix, on):
-    """Issue 16: a real 5.9 trace with ThresholdRange, background included, on every version."""
+@pytest.mark.parametrize("rec,name,png", SINGLES)
+def test_single_recordings_look_as_recorded(matrix, rec, name, png, on):
+    """A real 5.9 ThresholdRange trace (background included) and a real 5.13 widgets trace, on every version."""
     root, procs, conversions = matrix
-    assert conversions[("5.9", "threshold")].returncode == 0, conversions[("5.9", "threshold")].stderr
-    ref, rep = ("ref", "5.9", "5.9", "threshold", "default"), ("replay", "5.9", on, "threshold", "default")
+    assert conversions[(rec, name)].returncode == 0, conversions[(rec, name)].stderr
+    ref, rep = ("ref", rec, rec, name, "default"), ("replay", rec, on, name, "default")
     assert procs[ref].returncode == 0, procs[ref].stderr[-2000:]
     assert procs[rep].returncode == 0, procs[rep].stderr[-3000:]
+    assert not [line for line in procs[rep].stderr.splitlines() if line.startswith("replay:")], procs[rep].stderr
     difference = mean_difference(image(root, ref), image(root, rep))
-    assert difference <= MEAN_LIMIT, f"5.9 threshold on {on}: mean difference {difference:.2f}/255"
+    assert difference <= MEAN_LIMIT, f"{rec} {name} on {on}: mean difference {difference:.2f}/255"
 
 
 @pytest.mark.parametrize("rec", VERSIONS)
@@ -255,3 +266,27 @@ def test_verify_recorded_with_is_an_upgrade_check(fixture_data):
     row = next(line for line in changed.stdout.splitlines() if "matrix.png" in line)
     assert "differs" in row, changed.stdout
     assert "matrix_slice.csv" in changed.stdout and "1 of 2 outputs differ" in changed.stdout, changed.stdout
+
+
+def test_a_choice_the_running_version_cannot_honour_is_reported_by_line(fixture_data, tmp_path):
+    """A 6.1 recording that turns on ANARI rendering (no such property in 5.11) runs on 5.11 with one line
+    naming the script line and the reason; the tracer's defaults of 6.1-only properties pass silently."""
+    from pv import run_pvbatch
+
+    text = (FIXTURES / "versions" / "6.1" / "matrix.py").read_text()
+    anchor = "# add view to a layout so it's visible in UI\n"
+    assert anchor in text
+    recording = tmp_path / "anari.py"
+    recording.write_text(text.replace(anchor, "# Properties modified on renderView1\n"
+                                              "renderView1.EnableRenderingwithANARI = 1\n\n" + anchor))
+    script = tmp_path / "anari_replay.py"
+    converted = run_replay("convert", recording, "-o", script)
+    assert converted.returncode == 0, converted.stderr
+    proc = run_pvbatch(script, "--output-dir", tmp_path / "out")
+    reported = [line for line in proc.stderr.splitlines() if line.startswith("replay:")]
+    line = next(n for n, code in enumerate(script.read_text().splitlines(), 1)
+                if code == "renderView1.EnableRenderingwithANARI = 1")
+    assert reported == [f"replay: anari_replay.py:{line}: renderView1.EnableRenderingwithANARI = 1: ParaView 5.11 "
+                        "has no RenderView.EnableRenderingwithANARI (the recording is from 6.1); skipped"], \
+        proc.stderr[-3000:]
+    assert (tmp_path / "out" / "matrix.png").exists()

@@ -7,7 +7,7 @@ import re
 import libcst as cst
 import pytest
 from lxml import etree
-from pv import TRACES, STATES, run_replay
+from pv import FIXTURES, TRACES, STATES, run_replay
 
 import replay
 from replay.errors import UsageError
@@ -33,11 +33,12 @@ def strip_header(text: str) -> str:
 # -- detection ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fixture, version", [
-    ("v5_9_threshold_range.py", "5.9.1"), ("v6_0_set.py", "6.0.1"), ("v5_13_widgets.py", "5.13.1"),
-    ("v5_6_viewsize.py", "5.6.0"), ("contour.py", "5.11.0"),
+    ("versions/5.9/threshold.py", "5.9.0"), ("traces/v6_0_set.py", "6.0.1"), ("traces/v5_13_widgets.py", "5.13.1"),
+    ("traces/v5_6_viewsize.py", "5.6.0"), ("traces/contour.py", "5.11.0"), ("versions/5.13/clip_widgets.py", "5.13.2"),
+    ("versions/6.1/matrix.py", "6.1.1"),
 ])
 def test_header_gives_the_exact_version(fixture, version):
-    assert detect_trace_version((TRACES / fixture).read_text()) == (version, "trace header")
+    assert detect_trace_version((FIXTURES / fixture).read_text()) == (version, "trace header")
 
 
 def test_compatibility_comments_without_the_header_line():
@@ -86,14 +87,16 @@ def test_conflicting_clues_keep_the_newest_format_and_say_so():
 
 
 @pytest.mark.parametrize("fixture, version, clue", [
-    ("v5_9_threshold_range.py", ">=5.9", "registrationName"),
-    ("v5_6_viewsize.py", "5.6-5.8", "ViewSize hint"),
-    ("legacy_4x.py", "4.0-4.1", "try: paraview.simple"),
-    ("v6_0_set.py", ">=6.0", "Set("),
-    ("v5_13_widgets.py", ">=5.12", "closing hint block"),
+    ("versions/5.9/threshold.py", ">=5.9", "registrationName"),
+    ("traces/v5_6_viewsize.py", "5.6-5.8", "ViewSize hint"),
+    ("traces/legacy_4x.py", "4.0-4.1", "try: paraview.simple"),
+    ("traces/v6_0_set.py", ">=6.0", "Set("),
+    ("traces/v5_13_widgets.py", ">=5.12", "closing hint block"),
+    ("versions/5.13/clip_widgets.py", ">=5.12", "closing hint block"),
+    ("versions/6.1/matrix.py", ">=6.0", "Set("),
 ])
 def test_fixtures_without_their_header(fixture, version, clue):
-    found, how = detect_trace_version(strip_header((TRACES / fixture).read_text()))
+    found, how = detect_trace_version(strip_header((FIXTURES / fixture).read_text()))
     assert found == version and clue in how
 
 
@@ -135,8 +138,8 @@ def test_no_version_no_preamble():
 
 
 def test_preamble_sits_between_runtime_and_recorded_body():
-    text = (TRACES / "v5_9_threshold_range.py").read_text()
-    code = replay.convert_trace(text, source_name="v5_9_threshold_range.py").code
+    text = (FIXTURES / "versions" / "5.9" / "threshold.py").read_text()
+    code = replay.convert_trace(text, source_name="threshold.py").code
     ast.parse(code)
     preamble = code.index("paraview.compatibility.minor = 9")
     assert code.index("_REPLAY_ARGS.update(") < preamble < code.index("# ---- recorded:")
@@ -283,8 +286,8 @@ def test_bad_target_in_the_library():
 # -- inspect -----------------------------------------------------------------------------------
 
 def test_inspect_shows_the_version_and_how(tmp_path):
-    proc = run_replay("inspect", TRACES / "v5_9_threshold_range.py")
-    assert "version 5.9.1 (trace header)" in " ".join(proc.stdout.split())
+    proc = run_replay("inspect", FIXTURES / "versions" / "5.9" / "threshold.py")
+    assert "version 5.9.0 (trace header)" in " ".join(proc.stdout.split())
     cut = tmp_path / "cut.py"
     cut.write_text(strip_header((TRACES / "v5_6_viewsize.py").read_text()))
     proc = run_replay("inspect", cut)

@@ -135,7 +135,7 @@ def _replay_install_setattr(recorded, running):
         if (known and _replay_same(default, value)) or _replay_in_defaults_block():
             _REPLAY_ADAPTED["skipped"] += 1  # the recording wrote the default its version had
             return
-        _replay_warn("%s.%s = %r: %s; skipped" % (_replay_type(proxy), name, value, what))
+        _replay_warn("ParaView %s %s (the recording is from %s); skipped" % (running_name, what, recorded_name))
 
     def _replay_setattr(self, name, value):
         if name.startswith("_"):
@@ -145,8 +145,7 @@ def _replay_install_setattr(recorded, running):
         except AttributeError as error:
             if "does not exist" not in str(error) and "has no attribute" not in str(error):
                 raise
-            _replay_lacks(self, name, value, "ParaView %s has no such property (the recording is from %s)"
-                  % (running_name, recorded_name))
+            _replay_lacks(self, name, value, "has no %s.%s" % (_replay_type(self), name))
         except ValueError:
             if isinstance(value, str):
                 wanted = _replay_key(value)
@@ -157,15 +156,16 @@ def _replay_install_setattr(recorded, running):
                             return original_set(self, name, choice)
                         except ValueError:
                             continue
-            _replay_lacks(self, name, value, "ParaView %s does not offer this value (the recording is from %s)"
-                  % (running_name, recorded_name))
+            _replay_lacks(self, name, value, "does not offer %r for %s.%s" % (value, _replay_type(self), name))
 
     def _replay_getattr(self, name):
         try:
             found = original_get(self, name)
         except AttributeError:
             known, default = _replay_recorded_default(recorded, self, name)
-            if not known or name.startswith("_"):
+            # Only the recording's own `display.TextureTransform.X = ...` gets a stand-in: ParaView asks
+            # hasattr() too, and must keep hearing no.
+            if not known or name.startswith("_") or _replay_sys._getframe(1).f_globals is not globals():
                 raise
             return _ReplayAbsent(self, name, default)
         if name == "ResetCamera" and running < (5, 10):
@@ -214,17 +214,16 @@ class _ReplayAbsent(object):
                 _replay_in_defaults_block():
             _REPLAY_ADAPTED["skipped"] += 1
             return
-        _replay_warn("%s.%s.%s = %r: ParaView %d.%d has no %s; skipped"
-                     % (_replay_type(object.__getattribute__(self, "_owner")), object.__getattribute__(self, "_name"),
-                        name, value, _replay_running_version()[0], _replay_running_version()[1],
-                        object.__getattribute__(self, "_name")))
+        owner, prop = object.__getattribute__(self, "_owner"), object.__getattribute__(self, "_name")
+        _replay_warn("ParaView %d.%d has no %s.%s (the recording is from %d.%d); skipped"
+                     % (_replay_running_version() + (_replay_type(owner), prop) + tuple(recorded["version"])))
 
     def __getattr__(self, name):
         return _ReplayAbsent(self, name, None)
 
     def __call__(self, *args, **kwargs):
-        _replay_warn("%s(...): ParaView %d.%d has no such call; skipped"
-                     % (object.__getattribute__(self, "_name"), *_replay_running_version()))
+        _replay_warn("ParaView %d.%d has no %s; skipped" % (_replay_running_version() +
+                                                            (object.__getattribute__(self, "_name"),)))
 
 
 def _replay_install_calls(recorded):
@@ -248,8 +247,8 @@ def _replay_install_calls(recorded):
                     key = word.group(1)
                     value = kwargs.pop(key)
                     if key not in _replay_defaults or not _replay_same(_replay_defaults[key], value):
-                        _replay_warn("%s(%s=%r): ParaView %d.%d has no such argument; dropped"
-                                     % ((_replay_name, key, value) + _replay_running_version()))
+                        _replay_warn("ParaView %d.%d's %s() takes no %s=; dropped"
+                                     % (_replay_running_version() + (_replay_name, key)))
 
         _replay_call.__name__ = name
         _replay_call.__doc__ = original.__doc__
