@@ -171,3 +171,28 @@ def test_4x_exodus_trace_replays_past_its_placeholder(exodus_4x):
     # was: --XMLFileName: the recorded file 'Invalid result' is not here (exit 1, nothing rendered)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert image_difference(root / "recorded" / "exodus.png", root / "replayed" / "exodus.png") == (0, 0)
+
+
+def test_placeholder_side_file_in_a_4x_state_is_left_to_the_state():
+    state = """<ParaView>
+  <ServerManagerState version="4.4.0">
+    <Proxy group="sources" type="ExodusIIReader" id="27" servers="1">
+      <Property name="FileName" id="27.FileName" number_of_elements="1">
+        <Element index="0" value="/data/can.ex2"/>
+        <Domain name="files" id="27.FileName.files"/>
+      </Property>
+      <Property name="XMLFileName" id="27.XMLFileName" number_of_elements="1">
+        <Element index="0" value="Invalid result"/>
+        <Domain name="files" id="27.XMLFileName.files"/>
+      </Property>
+    </Proxy>
+    <ProxyCollection name="sources">
+      <Item id="27" name="can.ex2"/>
+    </ProxyCollection>
+  </ServerManagerState>
+</ParaView>
+"""
+    result = replay.convert_state(state, source_name="can.pvsm", script_name="can_replay.py")
+    assert [p.property for p in result.parameters if p.kind == "file"] == ["FileName"]
+    assert "'FileName': _replay_files('FileName', '/data/can.ex2')}" in result.code
+    assert "XMLFileName" not in result.code.split("LoadState(", 1)[1]

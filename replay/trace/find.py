@@ -8,7 +8,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..model import Diagnostic, Inventory, Site
-from ..reader_files import FILE_NAME_PROPERTIES, OPTIONAL_FILES
+from ..unset_files import optional_file, unset_file
 from .literals import NOT_LITERAL, call_name, dotted, literal
 
 # Reader file-name properties. Readers differ (FileName, FileNames for legacy VTK/XDMF/STL,
@@ -56,23 +56,6 @@ def is_writer(constructor: str | None) -> bool:
 # SaveExtracts writes under its ExtractsOutputDirectory. An output, relative to that folder (which
 # --output-dir moves), so the name itself stays as recorded: neither a reader file nor redirected.
 EXTRACTOR_CALLS = ("CreateExtractor", "FindExtractor")
-
-
-def optional_file(constructor: str | None, prop: str) -> bool:
-    """A reader's side file (ParaView's definitions, replay/reader_files.py); for a reader the trace
-    did not create, a property that is optional on every reader having it."""
-    if constructor in OPTIONAL_FILES:
-        return prop in OPTIONAL_FILES[constructor]
-    return prop not in FILE_NAME_PROPERTIES and any(prop in side for side in OPTIONAL_FILES.values())
-
-
-def unset_file(value, optional: bool) -> bool:
-    """Empty, or for an optional file a placeholder naming no file: 4.x Exodus traces record an unset
-    XMLFileName as 'Invalid result'. Such a value has no folder, no extension and no % pattern."""
-    values = value if isinstance(value, (list, tuple)) else [value]
-    if all(isinstance(v, str) and not v.strip() for v in values):
-        return True
-    return optional and all(isinstance(v, str) and not re.search(r"[/\\.%]", v) for v in values)
 
 
 def is_extractor_writer(proxy: str, constructor: str | None) -> bool:
