@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
 
 from .errors import PvbatchFailed, PvbatchNotFound, UsageError
+from .sweep_lock import inherited
 
 HOW_TO_GET = ("install it (Debian/Ubuntu: apt-get install paraview python3-paraview) or use the ParaView "
               "binaries from https://www.paraview.org/download/, then pass --pvbatch PATH or set $PVBATCH")
@@ -269,8 +270,9 @@ def lost_display(stderr: str) -> bool:
 def _run_once(command, cwd, full_env, timeout, out_dir, on_start=None) -> RunResult:
     start_wall = time.time()
     start = time.monotonic()
+    # pass_fds: a sweep's folder lock, so runs a killed sweep leaves behind still hold its folder.
     proc = subprocess.Popen(command, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, errors="replace", start_new_session=True)
+                            text=True, errors="replace", start_new_session=True, pass_fds=inherited())
     if on_start:
         on_start(proc)
     timed_out = False

@@ -24,6 +24,7 @@ from typing import Callable, Mapping, Optional, Sequence
 from .errors import OutputError, RunError, UsageError
 from .files import read_text, write_atomic
 from .plan import RunSpec, plan, read_spec, session_key
+from .sweep_lock import LOCK_NAME, sweep_lock
 
 MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
@@ -277,7 +278,7 @@ def _check_out_dir(out_dir: Path, header: dict, previous: Optional[dict], force:
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError("exists and is not a folder", str(out_dir))
     if previous is None:
-        if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        if out_dir.is_dir() and any(p.name != LOCK_NAME for p in out_dir.iterdir()) and not force:
             raise OutputError("is not empty and holds no sweep manifest: a sweep never writes over other files "
                               "(use another -o, or --force)", str(out_dir))
         return
@@ -289,7 +290,18 @@ def _check_out_dir(out_dir: Path, header: dict, previous: Optional[dict], force:
                           "or --force to run every run again", str(out_dir))
 
 
-def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequence[str] = (),
+def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, out_dir="sweep", wait: bool = False,
+          on_wait: Optional[Callable[[str], None]] = None, on_stale: Optional[Callable[[str], None]] = None,
+          **options) -> SweepResult:
+    """Run `script` once per variant, grid point or table row, each run into its own folder under out_dir
+    (options: those of _sweep below). One sweep at a time per out_dir (replay/sweep_lock.py): another one
+    writing there is FolderLocked naming it, or with wait, this one starts when it has ended; on_wait and
+    on_stale get a line to show (waiting; took over the lock of a killed sweep)."""
+    with sweep_lock(Path(os.fspath(out_dir)).resolve(), wait=wait, on_wait=on_wait, on_stale=on_stale):
+        return _sweep(script, variants, out_dir=out_dir, **options)
+
+
+def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequence[str] = (),
           table: Optional[str] = None, out_dir="sweep", jobs: int = 1, mpi: Optional[int] = None,
           pvbatch: Optional[str] = None, force: bool = False, separate: bool = False, backend: str = "local",
           cwd=None, timeout: Optional[float] = None, partition: Optional[str] = None,

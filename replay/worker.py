@@ -15,6 +15,7 @@ from typing import Optional
 
 from .runner import (RunResult, _stop, filter_noise, list_outputs, lost_display, output_dir_of,
                      pvbatch_command)
+from .sweep_lock import inherited
 
 DRIVER = Path(__file__).with_name("worker_driver.py")
 MARK = "\x1ereplay-worker "
@@ -35,7 +36,7 @@ class Worker:
         env.update(self.env or {})
         self.proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, errors="replace", bufsize=1, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True, pass_fds=inherited())  # see sweep_lock
         self._stderr = []
         threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
 

@@ -36,6 +36,8 @@ def sweep(
     sbatch_arg: List[str] = typer.Option([], "--sbatch-arg", help="Extra sbatch option, e.g. --sbatch-arg=--mem=4G. "
                                          "Repeatable."),
     dry_run: bool = typer.Option(False, "--dry-run", help="SLURM: write the job-array script, do not submit."),
+    wait: bool = typer.Option(False, "--wait", help="When another sweep is writing into -o, start once it has "
+                              "finished (default: refuse, naming it)."),
 ) -> None:
     """Run a replay script for many parameter values, each run into its own folder under -o.
 
@@ -43,6 +45,8 @@ def sweep(
 
     Writes -o/manifest.csv, manifest.json and index.html after every run; a failed run does not stop the
     others; running the same sweep again skips the runs that succeeded (--force runs them again).
+    One sweep at a time per -o folder: another one writing there is refused, naming it (exit 1), or waited
+    for with --wait.
     Exit 0 when every run succeeded, 1 when any failed, 130 on Ctrl-C (the manifest says what finished).
     """
     from rich.console import Console
@@ -97,7 +101,9 @@ def sweep(
         result = run_sweep(script, grid=grid, table=table, out_dir=out, jobs=jobs, mpi=mpi, pvbatch=pvbatch,
                            force=force, separate=separate, backend=backend, timeout=timeout, partition=partition,
                            time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run, on_plan=on_plan,
-                           on_run=on_run, on_pending=on_pending)
+                           on_run=on_run, on_pending=on_pending, wait=wait,
+                           on_wait=lambda line: console.print(line, markup=False),
+                           on_stale=lambda line: console.print(line, markup=False))
     except KeyboardInterrupt:
         if state.get("started"):
             progress.stop()

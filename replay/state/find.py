@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from ..model import Diagnostic, Inventory, Site
+from ..unset_files import optional_file, unset_file
 from .pynames import PYTHON_NAMES
 
 # Views whose picture SaveScreenshot can save at a recorded size (the ones `replay verify` saves).
@@ -115,6 +116,8 @@ def find(root, state, only: set[str] | None = None) -> Inventory:
                 # An empty file property is still a file parameter: LoadState needs the key to replace it.
                 recorded = [v for v in values or [] if v]
                 value = recorded[0] if len(recorded) == 1 and prop.get("number_of_elements", "1") == "1" else recorded
+                if recorded and unset_file(value, optional_file(xml_type, xml_name)):
+                    continue  # a placeholder of an unset side file (4.x 'Invalid result'): LoadState keeps it
                 inventory.candidates.append(Site("file", name, pname or xml_name, value, prop.sourceline or 1, node=prop,
                                                  extra=extra))
                 files.append((xml_name, pname or xml_name))

@@ -8,6 +8,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..model import Diagnostic, Inventory, Site
+from ..unset_files import optional_file, unset_file
 from .literals import NOT_LITERAL, call_name, dotted, literal
 
 # Reader file-name properties. Readers differ (FileName, FileNames for legacy VTK/XDMF/STL,
@@ -51,6 +52,16 @@ def is_writer(constructor: str | None) -> bool:
     return bool(constructor) and (constructor.endswith("Writer") or constructor.endswith("Exporter"))
 
 
+# 5.10+ extractors: `vTU1.Writer.FileName = 'name_{timestep:06d}.pvtu'` names files that
+# SaveExtracts writes under its ExtractsOutputDirectory. An output, relative to that folder (which
+# --output-dir moves), so the name itself stays as recorded: neither a reader file nor redirected.
+EXTRACTOR_CALLS = ("CreateExtractor", "FindExtractor")
+
+
+def is_extractor_writer(proxy: str, constructor: str | None) -> bool:
+    return constructor in EXTRACTOR_CALLS or proxy.endswith(".Writer")
+
+
 def time_property(proxy: str | None, prop: str, constructor: str | None) -> bool:
     if prop in ("AnimationTime", "ViewTime"):
         return True
@@ -91,12 +102,16 @@ class TraceFinder(cst.BatchableCSTVisitor):
         if is_writer(constructor) and prop == "FileName":
             self.inventory.outputs.append(self._site("output", proxy, prop, value_node))
             return
+        if FILE_PROPERTY.match(prop) and is_extractor_writer(proxy, constructor):
+            return
         if FILE_PROPERTY.match(prop):
             site = self._site("file", proxy, prop, value_node)
             if not site.literal:
                 self._warn(value_node, f"{proxy}.{prop} is computed, not recorded: left as it is, not a parameter",
                            "computed-file")
                 return
+            if unset_file(site.value, optional_file(constructor, prop)):
+                return  # no file to give: the recording runs past it, so must the replay
             self.inventory.candidates.append(site)
             return
         kind = "time" if time_property(proxy, prop, constructor) else "property"

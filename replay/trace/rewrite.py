@@ -15,17 +15,27 @@ from ..model import Inventory, Parameter
 
 # 5.6-5.8 traces ask the user to uncomment the view size; replaying at the recorded size needs it.
 _VIEW_SIZE_HINT = re.compile(r"^# uncomment following to set a specific view size[ \t]*\r?$")
-_VIEW_SIZE_LINE = re.compile(r"^#[ \t]*(\w+\.ViewSize = \[\s*\d+,\s*\d+\s*\])[ \t]*(\r?)$")
+_VIEW_SIZE_LINE = re.compile(r"^#[ \t]*((\w+)\.ViewSize = \[\s*\d+,\s*\d+\s*\])[ \t]*(\r?)$")
+# `name = ...` / `a, b = ...` in live code: what a hint may refer to.
+_ASSIGNED = re.compile(r"^[ \t]*(\w+(?:[ \t]*,[ \t]*\w+)*)[ \t]*,?[ \t]*=(?!=)")
 
 
 def apply_view_size_hints(text: str) -> str:
-    """Uncomment the recorded `# renderViewN.ViewSize = [w, h]`; lines stay where they were."""
+    """Uncomment the recorded `# renderViewN.ViewSize = [w, h]`; lines stay where they were. Only
+    for a view the live code has assigned by then: a hand edit that commented out the view's
+    creation (`#spreadSheetView1 = CreateView(...)`) keeps its hint a comment, or it would be a
+    NameError."""
     lines = text.split("\n")
-    for index in range(1, len(lines)):
-        if _VIEW_SIZE_HINT.match(lines[index - 1]):
-            m = _VIEW_SIZE_LINE.match(lines[index])
-            if m:
-                lines[index] = f"{m.group(1)}  # replay: applied the recorded view size{m.group(2)}"
+    assigned: set[str] = set()
+    for index, line in enumerate(lines):
+        m = _ASSIGNED.match(line)
+        if m:
+            assigned.update(name.strip() for name in m.group(1).split(","))
+            continue
+        if index and _VIEW_SIZE_HINT.match(lines[index - 1]):
+            m = _VIEW_SIZE_LINE.match(line)
+            if m and m.group(2) in assigned:
+                lines[index] = f"{m.group(1)}  # replay: applied the recorded view size{m.group(3)}"
     return "\n".join(lines)
 
 
