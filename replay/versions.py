@@ -145,19 +145,27 @@ _OLDEST_COMPATIBILITY = (4, 0)
 
 def compatibility_preamble(version: str | None) -> list[str]:
     """Lines that run before `paraview.simple` is imported: ParaView's own compatibility mode for
-    the recorded version. Harmless on a ParaView older than the recording: every check in
-    paraview/_backwardscompatibilityhelper.py, simple.py and servermanager.py is `version < X` or
-    `<= X`, false for a newer version exactly as when no version is set."""
+    the recorded version, on a ParaView newer than the recording only. Every check in
+    paraview/_backwardscompatibilityhelper.py is `version < X` or `<= X`, which a newer version should pass
+    untouched; but 5.9 compares versions as floats, so 5.13 reads as 5.13 < 5.5 there."""
     v = parse_version(version)
     if v is None:
         return []
     v = max(v, _OLDEST_COMPATIBILITY)
     return [
         f"# replay: recorded with ParaView {version}: ParaView's compatibility mode for {_show(v)} maps the "
-        "properties later versions renamed or removed",
+        "properties later versions renamed or removed.",
+        "# Only on a newer ParaView: 5.9 reads a version like 5.13 as the number 5.13, older than 5.5, and would "
+        "switch on the behaviour of 5.4 (Clip.Invert = 0).",
         "import paraview",
-        f"paraview.compatibility.major = {v[0]}",
-        f"paraview.compatibility.minor = {v[1]}",
+        "try:",
+        "    from paraview.modules.vtkRemotingServerManager import vtkSMProxyManager as _replay_pxm",
+        "    _replay_running = (_replay_pxm.GetVersionMajor(), _replay_pxm.GetVersionMinor())",
+        "except ImportError:  # ParaView before 5.7's module layout",
+        "    _replay_running = None",
+        f"if _replay_running is None or _replay_running > ({v[0]}, {v[1]}):",
+        f"    paraview.compatibility.major = {v[0]}",
+        f"    paraview.compatibility.minor = {v[1]}",
         "",
     ]
 

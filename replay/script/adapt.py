@@ -316,7 +316,7 @@ def _replay_install_pins(recorded):
         setattr(simple, name, _replay_call)
 
     def _replay_view(result, args, kwargs):
-        if result is not None and result.GetXMLName() == "RenderView":
+        if result is not None and hasattr(result, "GetXMLName") and result.GetXMLName() == "RenderView":
             _replay_pin(result, "RenderView", pins)
 
     def _replay_display(result, args, kwargs):
@@ -333,7 +333,10 @@ def _replay_install_pins(recorded):
         if target is not None:
             _replay_display(target, (), {})
 
-    _replay_after("CreateView", _replay_view)
+    # 6.x's paraview.simple is a package whose GetActiveViewOrCreate calls its own module's CreateView: the
+    # view is pinned wherever the recording first gets it.
+    for name in ("CreateView", "CreateRenderView", "GetActiveViewOrCreate", "GetRenderView", "GetActiveView"):
+        _replay_after(name, _replay_view)
     _replay_after("Show", _replay_display)
     _replay_after("ColorBy", _replay_color_by)
     _replay_after("GetColorTransferFunction", lambda r, a, k: _replay_pin(r, "LookupTable", pins))
