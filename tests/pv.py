@@ -70,3 +70,18 @@ def assert_same_image(a, b, max_pixels: int = 0, max_channel: int = 0) -> None:
 def assert_different_image(a, b, min_pixels: int = 50) -> None:
     pixels, channel = image_difference(a, b)
     assert pixels >= min_pixels, f"{a} and {b} should differ but only {pixels} pixels do"
+
+
+PARAVIEW_ROOTS_BIN = Path(os.environ.get("REPLAY_PARAVIEW_ROOTS", "/var/lib/replay/paraview")) / "bin"
+
+
+def paraview_program(program: str, version: str) -> str:
+    """pvbatch or pvpython of one ParaView version: the machine's own 5.11, else the wrapper of a Debian root
+    that .ci/paraview-versions built."""
+    if version == "5.11":
+        found = shutil.which(program)
+        assert found, f"{program} 5.11 is missing: run .ci/setup"
+        return found
+    wrapper = PARAVIEW_ROOTS_BIN / f"{program}-{version}"
+    assert wrapper.exists(), f"{wrapper} is missing: run .ci/paraview-versions (builds the Debian roots)"
+    return str(wrapper)

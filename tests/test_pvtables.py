@@ -1,27 +1,20 @@
 """The committed version tables are what the real releases say: each is made again by its own pvpython
 (replay/pvtables/make.py) and must come out byte for byte the same. One pvpython run per version."""
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from pv import paraview_program
 
 from replay import pvtables
 from replay.runner import lost_display
 
-ROOTS_BIN = Path(os.environ.get("REPLAY_PARAVIEW_ROOTS", "/var/lib/replay/paraview")) / "bin"
 MAKE = Path(pvtables.__file__).with_name("make.py")
 
 
 def pvpython_of(version: str) -> str:
-    if version == "5.11":
-        found = shutil.which("pvpython")
-        assert found, "pvpython 5.11 is missing: run .ci/setup"
-        return found
-    wrapper = ROOTS_BIN / f"pvpython-{version}"
-    assert wrapper.exists(), f"{wrapper} is missing: run .ci/paraview-versions"
-    return str(wrapper)
+    return paraview_program("pvpython", version)
 
 
 def test_a_table_for_every_release_debian_ships():

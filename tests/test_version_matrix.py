@@ -13,34 +13,25 @@ wrappers pvbatch-X.Y). All runs happen once, in the module fixture, two at a tim
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from pv import FIXTURES, run_replay
+from pv import FIXTURES, paraview_program, run_replay
 
 from replay.runner import lost_display
 
 VERSIONS = ("5.9", "5.11", "5.13", "6.1")
-ROOTS_BIN = Path(os.environ.get("REPLAY_PARAVIEW_ROOTS", "/var/lib/replay/paraview")) / "bin"
 SERIES = [f"/tmp/replay-fixtures/data/series/wave_{i:04d}.vti" for i in range(5)]
 CHANGED_FILES = SERIES[::-1]
 MEAN_LIMIT = 1.5
 
 
 def pvbatch_of(version: str) -> str:
-    if version == "5.11":
-        found = shutil.which("pvbatch")
-        assert found, "pvbatch 5.11 is missing: run .ci/setup"
-        return found
-    wrapper = ROOTS_BIN / f"pvbatch-{version}"
-    assert wrapper.exists(), f"{wrapper} is missing: run .ci/paraview-versions (builds the Debian roots)"
-    return str(wrapper)
+    return paraview_program("pvbatch", version)
 
 
 def by_hand_files(text: str) -> str:
