@@ -101,3 +101,39 @@ def _strings(module):
 
     module.visit(Collect())
     return found
+
+
+STDLIB = ["dataclasses.py", "traceback.py", "ast.py", "string.py", "contextlib.py", "asyncio/tasks.py"]
+
+
+def _recorder(names):
+    """A visitor with a visit_ and a leave_ method for each type name, logging (method, node)."""
+    log, methods = [], {}
+    for name in names:
+        for kind in ("visit", "leave"):
+            def method(self, node, entry=f"{kind}_{name}"):
+                log.append((entry, id(node)))
+            method.__name__ = f"{kind}_{name}"
+            methods[method.__name__] = method
+    return type("Recorder", (cst.BatchableCSTVisitor,), methods)(), log
+
+
+@pytest.mark.parametrize("with_trivia", [False, True], ids=["nodes", "with-whitespace"])
+def test_walk_visits_as_libcst_does(with_trivia):
+    import os
+
+    from replay.trace.codegen import _TRIVIA, walk
+
+    trivia = {t.__name__ for t in _TRIVIA}
+    names = sorted(c.__name__ for c in vars(cst).values() if isinstance(c, type) and issubclass(c, cst.CSTNode)
+                   and (with_trivia or c.__name__ not in trivia))
+    sources = [text for _, text in texts()]
+    sources += [Path(os.path.dirname(os.__file__), name).read_text(encoding="utf-8") for name in STDLIB]
+    sources.append("f'{x!r:>{width}} {y=}'\nmatch p:\n    case [1, *rest] if rest: pass\n    case {'k': v}: pass\n")
+    for text in sources:
+        module = cst.parse_module(text)
+        theirs, their_log = _recorder(names)
+        cst.visit_batched(module, [theirs])
+        ours, our_log = _recorder(names)
+        walk(module, [ours])
+        assert our_log == their_log

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from dataclasses import fields
 from bisect import bisect_right
 from itertools import accumulate
 
@@ -164,7 +165,7 @@ class Layout:
         for visitor in visitors:
             visitor.metadata = {PositionProvider: self.positions, **others}
         try:
-            cst.visit_batched(self.module, visitors)
+            walk(self.module, visitors)
         finally:
             for visitor in visitors:
                 visitor.metadata = {}
@@ -214,6 +215,103 @@ class Layout:
             pieces.append("".join(state.tokens))
         pieces.append(code[offsets[bounds[-1]]:])
         return "".join(pieces)
+
+
+# -- a batched visit that reads the tree instead of rebuilding it -----------------------------------
+#
+# libcst's visit rebuilds every node on the way up, even for visitors that change nothing, and
+# looks up each visitor's methods with inspect.getmembers on every call: together several times
+# the cost of parsing. walk() calls the same visit_/leave_ methods in the same order (libcst's own
+# child order, learnt from libcst once per node type) without rebuilding anything, and does not
+# descend into whitespace and punctuation unless a visitor asks for them.
+
+_TRIVIA_BASES = (cst.BaseUnaryOp, cst.BaseBooleanOp, cst.BaseBinaryOp, cst.BaseCompOp, cst.BaseAugOp)
+_TRIVIA = frozenset(
+    [cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Newline,
+     cst.Comment, cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.LeftParen, cst.RightParen,
+     cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.ImportStar]
+    + [c for c in vars(cst).values() if isinstance(c, type) and issubclass(c, _TRIVIA_BASES)
+       and c not in _TRIVIA_BASES])
+_ORDER: dict = {}  # node type -> its child fields in libcst's visiting order
+_METHODS: dict = {}  # visitor class -> names of its visit_/leave_ methods
+
+
+class _Probe(cst.CSTVisitor):
+    """Notes the fields libcst visits on one node, in order, without going below its children."""
+
+    def __init__(self, node) -> None:
+        super().__init__()
+        self.node = node
+        self.fields: list[str] = []
+
+    def on_visit(self, node) -> bool:
+        return False
+
+    def on_leave(self, original_node) -> None:
+        pass
+
+    def on_visit_attribute(self, node, attribute: str) -> None:
+        if node is self.node and attribute not in self.fields:
+            self.fields.append(attribute)
+
+    def on_leave_attribute(self, original_node, attribute: str) -> None:
+        pass
+
+
+def _order(node) -> tuple:
+    probe = _Probe(node)
+    node._visit_and_replace_children(probe)
+    # libcst skips a field that is None on some types (a format spec): such fields come last.
+    later = [f.name for f in fields(node) if f.name not in probe.fields and getattr(node, f.name) is None]
+    order = _ORDER[type(node)] = (*probe.fields, *later)
+    return order
+
+
+def _method_names(visitor) -> list:
+    cls = type(visitor)
+    names = _METHODS.get(cls)
+    if names is None:
+        names = _METHODS[cls] = sorted(
+            name for name in dir(cls) if name.startswith(("visit_", "leave_")) and callable(getattr(cls, name))
+            and not getattr(getattr(cls, name), "_is_no_op", False))
+    return names
+
+
+def walk(module: cst.CSTNode, visitors) -> None:
+    """libcst.visit_batched(module, visitors) for visitors that only read the tree."""
+    visits, leaves = {}, {}
+    for visitor in visitors:
+        for name in _method_names(visitor):
+            kind, _, type_name = name.partition("_")
+            if "_" in type_name:  # visit_<Type>_<attribute>: libcst's own traversal has those hooks
+                cst.visit_batched(module, visitors)
+                return
+            (visits if kind == "visit" else leaves).setdefault(type_name, []).append(getattr(visitor, name))
+    wanted = set(visits) | set(leaves)
+    skip = frozenset() if any(t.__name__ in wanted for t in _TRIVIA) else _TRIVIA
+    order_of, node_type = _ORDER, cst.CSTNode
+
+    def visit(node) -> None:
+        kind = type(node)
+        name = kind.__name__
+        for method in visits.get(name, ()):
+            method(node)
+        order = order_of.get(kind)
+        if order is None:
+            order = _order(node)
+        for field in order:
+            value = getattr(node, field)
+            if isinstance(value, node_type):
+                if type(value) not in skip:
+                    visit(value)
+            elif isinstance(value, (tuple, list)):
+                for child in value:
+                    if type(child) not in skip and isinstance(child, node_type):
+                        visit(child)
+        for method in leaves.get(name, ()):
+            method(node)
+
+    visit(module)
 
 
 def layout(module: cst.Module):
