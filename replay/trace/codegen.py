@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from array import array
-from dataclasses import fields
 from bisect import bisect_right
+from dataclasses import fields
 from itertools import accumulate
 
 import libcst as cst
@@ -76,7 +76,7 @@ if CodegenState is not None:
 
 class Positions:
     """node -> CodeRange whose start is PositionProvider's, computed on demand. Only `.start` is
-    known (`.end` is the start too): the finder reports where things begin."""
+    known (`.end` is None): the finders report where things begin."""
 
     def __init__(self, layout: "Layout") -> None:
         self.layout = layout
@@ -97,8 +97,7 @@ class Positions:
             if self._exact is None:
                 self._exact = MetadataWrapper(self.layout.module, unsafe_skip_copy=True).resolve(PositionProvider)
             return self._exact[node]
-        start = self._start(index)
-        return CodeRange(start, start)
+        return CodeRange(self._start(index), None)
 
     def get(self, node, default=None):
         try:

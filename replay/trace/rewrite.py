@@ -122,7 +122,9 @@ def _split_set(line: cst.SimpleStatementLine):
     return cst.FlattenSentinel(lines)
 
 
-# A statement `_split_set` may change holds the name Set: those are transformed too.
+# BatchRewriter changes a statement only through the table, the removed calls and _split_set, whose
+# statements hold the name Set: a Layout transforms those statements alone (a new kind of change
+# must say here which statements it touches).
 _SET = re.compile(r"\bSet\b")
 
 
