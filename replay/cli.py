@@ -15,18 +15,13 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Turn ParaView recordings (Python traces, .pvsm states) into parameterized pvbatch scripts.",
     context_settings={"help_option_names": ["-h", "--help"]},
+    # click's plain help: typer's rich layout loads rich's markdown and traceback machinery (~0.2 s).
+    rich_markup_mode=None,
 )
 
 
 def _err(line: str) -> None:
     sys.stderr.write(line + "\n")
-
-
-def _report(result, path: str) -> None:
-    for d in result.notes:
-        _err(f"{d.format(path)}")
-    for d in result.warnings:
-        _err(f"{path}:{d.line}:{d.col}: warning: {d.message}")
 
 
 @app.command()
@@ -43,17 +38,9 @@ def convert(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Print errors only."),
 ) -> None:
     """Write a pvbatch-ready replay script for a recording."""
-    from .recordings import convert_file
+    from .launch import convert_command  # also run without typer, for plain command lines
 
-    path = str(input)
-    result, out = convert_file(path, output, param, embed=embed, target_version=target_version)
-    if out == "-":
-        sys.stdout.write(result.code)
-    if not quiet:
-        _report(result, path)
-        if out != "-":
-            names = ", ".join(f"--{p.name}" for p in result.parameters)
-            _err(f"wrote {out} ({len(result.parameters)} parameters: {names})")
+    convert_command(input, output, param, embed=embed, target_version=target_version, quiet=quiet)
 
 
 @app.command()

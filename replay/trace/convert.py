@@ -64,7 +64,7 @@ def _convert(text: str, choose, source_name: str, script_name: str | None, comma
     original = text
     text, module, inventory, wrapper = _analyse(text, source_name, target_version)
     parameters = choose(inventory)
-    body = rewrite(wrapper, parameters, inventory).code
+    body = rewrite(wrapper, parameters, inventory)
     recorded = f"ParaView {inventory.version} trace" if inventory.version else "ParaView trace"
     code = emit.assemble(
         source_name=source_name,

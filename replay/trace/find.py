@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import PositionProvider
 
 from ..model import Diagnostic, Inventory, Site
 from ..unset_files import optional_file, unset_file
+from .codegen import layout
 from .literals import NOT_LITERAL, call_name, dotted, literal
 
 # Reader file-name properties. Readers differ (FileName, FileNames for legacy VTK/XDMF/STL,
@@ -245,11 +246,11 @@ class TraceFinder(cst.BatchableCSTVisitor):
                         self._removed(statement.value, name, "the recorder marks it 'only when running from the GUI'")
 
 
-def find(module: cst.Module, also=()) -> tuple[Inventory, MetadataWrapper]:
-    """Inventory of a parsed trace. The wrapper is returned so the rewrite sees the same nodes.
-    `also`: other batchable visitors, run in the same pass (each pass over the tree costs as much
-    as parsing it several times)."""
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+def find(module: cst.Module, also=()):
+    """Inventory of a parsed trace, and the module's Layout (trace/codegen.py), returned so the
+    rewrite sees the same nodes. `also`: other batchable visitors, run in the same pass (each pass
+    over the tree costs as much as parsing it several times)."""
+    wrapper = layout(module)
     finder = TraceFinder()
     wrapper.visit_batched([finder, *also])
     inventory = finder.inventory

@@ -132,11 +132,22 @@ def _split_set(line: cst.SimpleStatementLine):
     return cst.FlattenSentinel(lines)
 
 
-def rewrite(wrapper, params: list[Parameter], inventory: Inventory) -> cst.Module:
+# BatchRewriter changes a statement only through the table, the removed calls and _split_set, whose
+# statements hold the name Set: a Layout transforms those statements alone (a new kind of change
+# must say here which statements it touches).
+_SET = re.compile(r"\bSet\b")
+
+
+def rewrite(wrapper, params: list[Parameter], inventory: Inventory) -> str:
+    """The rewritten module's code. A Layout (trace/codegen.py) transforms only the statements
+    that change; anything else transforms the whole module."""
     removed = {id(d.node): d.message for d in inventory.removed if d.node is not None}
     table = replacements(params, inventory)
     # Calls other ParaView versions lack (replay/versions.py); composed in case a node is in both.
     for key, change in inventory.extra.get("version_rewrites", {}).items():
         first = table.get(key)
         table[key] = change if first is None else (lambda n, a=first, b=change: a(b(n)))
-    return wrapper.module.visit(BatchRewriter(table, removed))
+    rewriter = BatchRewriter(table, removed)
+    partial = getattr(wrapper, "transformed_code", None)
+    code = partial(rewriter, [*table, *removed], _SET) if partial else None
+    return code if code is not None else wrapper.module.visit(rewriter).code
