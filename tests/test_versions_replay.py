@@ -21,7 +21,11 @@ CASES = {
     # 5.11 still runs (deprecated), so they stay in the reference.
     "v5_13": ("v5_13_widgets.py", lambda t: t.replace("ResetCamera(False, 0.9)", "ResetCamera(False)").replace(
         "location=16, ", ""), "v5_13_clip.png"),
-    "v4": ("legacy_4x.py", lambda t: compat_by_hand(t, 4, 0), "legacy_4x.png"),
+    # 4.x: compatibility 4.0 and the background the old releases drew (0.32, 0.34, 0.43); 5.11's compatibility
+    # mode shows its view default (0.329, 0.349, 0.427) instead, which the replay pins back (issue 16).
+    "v4": ("legacy_4x.py", lambda t: compat_by_hand(t, 4, 0).replace(
+        "RenderView1 = GetRenderView()", "RenderView1 = GetRenderView()\nRenderView1.Background = [0.32, 0.34, 0.43]",
+        1), "legacy_4x.png"),
 }
 
 

@@ -37,10 +37,10 @@ def _replay_where():
     return "%s:%d: %s" % (name, frame.f_lineno, text) if text else "%s:%d" % (name, frame.f_lineno)
 
 
-# The tracer's own comments over the values it writes without a user asking: what a new view, display or
-# sub-proxy got from its version's defaults and domains ("trace defaults for the display properties").
-_REPLAY_DEFAULTS_BLOCK = _replay_re.compile(r"#\s*(trace defaults for |init the |create a new '.*' ?view|"
-                                            r"Create a new '[^']*View'|Create a new 'Render View')", _replay_re.I)
+# The tracer's own comments over the values it writes without a user asking: what a new source, view, display
+# or sub-proxy got from its version's defaults and domains ("trace defaults for the display properties"). A
+# user's own edits come under "# Properties modified on ...".
+_REPLAY_DEFAULTS_BLOCK = _replay_re.compile(r"#\s*(trace defaults for |init the |create a new ')", _replay_re.I)
 
 
 def _replay_in_defaults_block():
@@ -132,7 +132,10 @@ def _replay_install_setattr(recorded, running):
 
     def _replay_lacks(proxy, name, value, what):
         known, default = _replay_recorded_default(recorded, proxy, name)
-        if (known and _replay_same(default, value)) or _replay_in_defaults_block():
+        # A proxy-list value is written by its label from 5.13 on ('Uniform Binning'), the table has XML names.
+        alias = recorded.get("lists", {}).get(value) if isinstance(value, str) else None
+        if (known and (_replay_same(default, value) or (alias is not None and _replay_same(default, alias)))) or \
+                _replay_in_defaults_block():
             _REPLAY_ADAPTED["skipped"] += 1  # the recording wrote the default its version had
             return
         _replay_warn("ParaView %s %s (the recording is from %s); skipped" % (running_name, what, recorded_name))
@@ -353,3 +356,6 @@ def _replay_adapt(recorded):
     _replay_install_calls(recorded)
     if not _REPLAY_ARGS.get("native-look"):
         _replay_install_pins(recorded)
+    # paraview.simple is imported now, so a 4.x recording's `try: paraview.simple / except: from
+    # paraview.simple import *` would skip its import: give it the names, as 4.x's pvpython did at start-up.
+    exec("from paraview.simple import *", globals())
