@@ -13,6 +13,7 @@ wrappers pvbatch-X.Y). All runs happen once, in the module fixture, two at a tim
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -75,7 +76,7 @@ SINGLES = (
 IMAGES = {"trace": "matrix.png", "state": "RenderView1.png", **{name: png for _, name, png in SINGLES}}
 
 
-def run(version: str, script: Path, *args) -> subprocess.CompletedProcess:
+def run(version: str, script: Path, *args, env=None) -> subprocess.CompletedProcess:
     """The script under that version's pvbatch, with an X server of its own started outside the root: two runs
     sharing one screen can read each other's windows back, and xvfb-run inside a root fails under pipes."""
     import random
@@ -83,7 +84,7 @@ def run(version: str, script: Path, *args) -> subprocess.CompletedProcess:
     for _ in range(5):
         display = str(random.SystemRandom().randrange(100, 30000))
         proc = subprocess.run(["xvfb-run", "-a", "-n", display, pvbatch_of(version), str(script), *map(str, args)],
-                              capture_output=True, text=True, timeout=600)
+                              capture_output=True, text=True, timeout=600, env=env)
         # A window the X server could not create (seen under load, on every version), or Mesa killed by a
         # signal, is the machine, not the script.
         if proc.returncode == 0 or not (lost_display(proc.stderr) or "vtkXOpenGLRenderWindow" in proc.stderr or
@@ -246,8 +247,6 @@ def test_verify_recorded_with_is_an_upgrade_check(fixture_data):
 def test_a_choice_the_running_version_cannot_honour_is_reported_by_line(fixture_data, tmp_path):
     """A 6.1 recording that turns on ANARI rendering (no such property in 5.11) runs on 5.11 with one line
     naming the script line and the reason; the tracer's defaults of 6.1-only properties pass silently."""
-    from pv import run_pvbatch
-
     text = (FIXTURES / "versions" / "6.1" / "matrix.py").read_text()
     anchor = "# add view to a layout so it's visible in UI\n"
     assert anchor in text
@@ -257,7 +256,13 @@ def test_a_choice_the_running_version_cannot_honour_is_reported_by_line(fixture_
     script = tmp_path / "anari_replay.py"
     converted = run_replay("convert", recording, "-o", script)
     assert converted.returncode == 0, converted.stderr
-    proc = run_pvbatch(script, "--output-dir", tmp_path / "out")
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run("5.11", script, "--output-dir", tmp_path / "out", env=dict(os.environ, HOME=str(home)))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # pvbatch saves settings proxies into the user's settings on exit: the adapter must leave them alone.
+    settings = home / ".config" / "ParaView" / "ParaView-UserSettings.json"
+    assert not settings.exists() or "ColorPalette" not in settings.read_text(), settings.read_text()
     reported = [line for line in proc.stderr.splitlines() if line.startswith("replay:")]
     line = next(n for n, code in enumerate(script.read_text().splitlines(), 1)
                 if code == "renderView1.EnableRenderingwithANARI = 1")

@@ -88,7 +88,9 @@ def calls_for(version: tuple[int, int], calls: dict[str, set[str]]) -> dict[str,
 
 
 # The objects whose looks a recording inherits: effective tables' keys -> how adapt.py names them.
-LOOKS = ("RenderView", "Display", "LookupTable", "OpacityFunction", "ScalarBar", "ColorPalette")
+# The colour palette counts through the background it gives views (_rendered); it is never pinned itself, as
+# pvbatch saves settings proxies into the user's ParaView settings on exit.
+LOOKS = ("RenderView", "Display", "LookupTable", "OpacityFunction", "ScalarBar")
 # Values that describe the data or the session rather than a look: never pinned.
 _NOT_LOOKS = {"RGBPoints", "Points", "ScalarRangeInitialized", "AutomaticRescaleRangeMode", "ViewSize",
               "ViewTime", "CameraPosition", "CameraFocalPoint", "CameraViewUp", "CameraParallelScale",

@@ -279,6 +279,8 @@ def _replay_pin(proxy, kind, pins):
             current = proxy.GetPropertyValue(name)
             if not _replay_same(value, list(current) if hasattr(current, "__len__") and not isinstance(
                     current, str) else current):
+                if kind == "RenderView" and name == "Background":
+                    _replay_own_background(proxy)
                 proxy.SetPropertyWithName(name, value)
         except Exception:
             continue
@@ -292,17 +294,22 @@ def _replay_pin(proxy, kind, pins):
             pass
 
 
+def _replay_own_background(view):
+    """From 5.10 a view shows the colour palette's background unless told otherwise. The palette is a setting
+    that pvbatch saves into the user's ParaView settings on exit, so the view gets its own background instead."""
+    names = view.ListProperties()
+    if "UseColorPaletteForBackground" in names:
+        view.UseColorPaletteForBackground = 0
+    if "BackgroundColorMode" in names:
+        view.BackgroundColorMode = "Single Color"
+
+
 def _replay_install_pins(recorded):
     import paraview.simple as simple
 
     pins = recorded.get("pins") or {}
     if not pins:
         return
-    if pins.get("ColorPalette"):
-        try:
-            _replay_pin(simple.GetSettingsProxy("ColorPalette"), "ColorPalette", pins)
-        except Exception:
-            pass
 
     def _replay_after(name, pin_result):
         original = getattr(simple, name, None)
