@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -76,10 +77,17 @@ SINGLES = (
 IMAGES = {"trace": "matrix.png", "state": "RenderView1.png", **{name: png for _, name, png in SINGLES}}
 
 
+# pvbatch reads the user's ParaView settings (the colour palette among them) and saves them on exit: the
+# matrix runs with a home of its own, so neither the machine's settings nor one run's can change another's.
+MATRIX_HOME = Path(tempfile.mkdtemp(prefix="replay-matrix-home-"))
+
+
 def run(version: str, script: Path, *args, env=None) -> subprocess.CompletedProcess:
     """The script under that version's pvbatch, with an X server of its own started outside the root: two runs
     sharing one screen can read each other's windows back, and xvfb-run inside a root fails under pipes."""
     import random
+
+    env = env or dict(os.environ, HOME=str(MATRIX_HOME))
 
     for _ in range(5):
         display = str(random.SystemRandom().randrange(100, 30000))
@@ -270,3 +278,21 @@ def test_a_choice_the_running_version_cannot_honour_is_reported_by_line(fixture_
                         "has no RenderView.EnableRenderingwithANARI (the recording is from 6.1); skipped"], \
         proc.stderr[-3000:]
     assert (tmp_path / "out" / "matrix.png").exists()
+
+
+def test_a_state_of_another_version_leaves_the_users_palette_alone(fixture_data, tmp_path):
+    """LoadState makes a state's colour palette the session's and pvbatch saves it into the user's settings on
+    exit: a 5.11 state replayed on 6.1 would give every later 6.1 session 5.11's background. The script puts the
+    palette back once its pictures are taken."""
+    state = tmp_path / "matrix.pvsm"
+    shutil.copy(FIXTURES / "versions" / "5.11" / "matrix.pvsm", state)
+    script = tmp_path / "matrix_replay.py"
+    converted = run_replay("convert", state, "-o", script)
+    assert converted.returncode == 0, converted.stderr
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run("6.1", script, "--output-dir", tmp_path / "out", env=dict(os.environ, HOME=str(home)))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "out" / "RenderView1.png").exists()
+    settings = home / ".config" / "ParaView" / "ParaView-UserSettings.json"
+    assert not settings.exists() or "ColorPalette" not in settings.read_text(), settings.read_text()

@@ -128,6 +128,40 @@ def _replay_load_state(path, readers):
     return LoadState(_replay_edited(path))
 
 
+def _replay_keep_palette():
+    """A state carries its colour palette and LoadState makes it the session's; pvbatch then saves it into the
+    user's ParaView settings on exit, so a 5.11 state replayed on 6.1 would change every later 6.1 session.
+    Note the palette before loading; the returned function puts it back once the pictures are taken."""
+    from paraview.simple import GetSettingsProxy
+
+    try:
+        palette = GetSettingsProxy("ColorPalette")
+        names = palette.ListProperties()
+    except Exception:  # no palette (ParaView before 5.x settings proxies)
+        return lambda: None
+
+    def value(name):
+        found = palette.GetPropertyValue(name)
+        return list(found) if hasattr(found, "__len__") and not isinstance(found, str) else found
+
+    kept = {}
+    for name in names:
+        try:
+            kept[name] = value(name)
+        except Exception:
+            continue
+
+    def restore():
+        for name, old in kept.items():
+            try:
+                if value(name) != old:
+                    palette.SetPropertyWithName(name, old)
+            except Exception:
+                continue
+
+    return restore
+
+
 def _replay_remove_temporary():
     while _REPLAY_TEMPORARY:
         try:
@@ -181,6 +215,7 @@ def body(inventory: Inventory, params: list[Parameter], *, state_ref: str, embed
         load = ["_replay_load_state(_replay_state_file(), ["] + entries + ["])"]
     else:
         load = ["_replay_load_state(_replay_state_file(), [])"]
+    lines.append("_replay_restore_palette = _replay_keep_palette()")
     lines += ["try:"] + ["    " + line for line in load] + ["finally:", "    _replay_remove_temporary()"]
     # The state sets its recorded time while loading; only --time changes it afterwards.
     lines.append("_replay_apply_time()")
@@ -189,4 +224,5 @@ def body(inventory: Inventory, params: list[Parameter], *, state_ref: str, embed
         lines.append(f"_replay_screenshot({view['name']!r}, FindView({view['name']!r}), {size})")
     for layout in inventory.extra.get("layouts", []):
         lines.append(f"_replay_screenshot({layout['name']!r}, GetLayoutByName({layout['name']!r}), None)")
+    lines.append("_replay_restore_palette()")
     return "\n".join(lines) + "\n"
