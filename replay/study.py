@@ -5,7 +5,8 @@ succeeded) -> execute (local workers, or SLURM via replay/slurm.py) -> record (m
 index.html, rewritten atomically after every run, so a killed sweep resumes where it stopped).
 
 Local execution: by default each of the -j workers is one persistent pvbatch (replay/worker.py) that keeps the
-data pipeline between runs that change only properties; `separate=True` (or --mpi) starts one pvbatch per run.
+data pipeline between runs that change only properties (with --mpi, an `mpiexec -n N pvbatch` worker);
+`separate=True` starts one pvbatch per run.
 """
 from __future__ import annotations
 
@@ -163,7 +164,7 @@ class _Local:
                  timeout, record: Callable[[RunSpec, dict], None]):
         self.script, self.spec, self.out_dir = script, spec, out_dir
         self.jobs, self.mpi, self.pvbatch, self.cwd, self.timeout = jobs, mpi, pvbatch, cwd, timeout
-        self.separate = separate or bool(mpi)
+        self.separate = separate
         self.record = record
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -215,7 +216,7 @@ class _Local:
         if not self.separate:
             from .worker import Worker
 
-            worker = Worker(pvbatch=self.pvbatch)
+            worker = Worker(pvbatch=self.pvbatch, mpi=self.mpi)
             with self.lock:
                 self.workers.append(worker)
         try:

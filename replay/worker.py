@@ -21,9 +21,11 @@ MARK = "\x1ereplay-worker "
 
 
 class Worker:
-    def __init__(self, *, pvbatch: str | None = None, env: dict | None = None):
-        self.pvbatch = pvbatch
-        self.command = pvbatch_command(pvbatch=pvbatch) + [str(DRIVER)]
+    def __init__(self, *, pvbatch: str | None = None, env: dict | None = None, mpi: int | None = None):
+        # With mpi, `mpiexec -n N pvbatch driver`: pvbatch runs Python on rank 0 only (the other ranks serve
+        # its proxies), and mpiexec forwards stdin/stdout to rank 0, so the protocol is the same.
+        self.pvbatch, self.mpi = pvbatch, mpi
+        self.command = pvbatch_command(mpi=mpi, pvbatch=pvbatch) + [str(DRIVER)]
         self.env = env
         self.proc: Optional[subprocess.Popen] = None
         self._stderr: list[str] = []
@@ -81,7 +83,7 @@ class Worker:
                 break
             # Concurrent `xvfb-run -a` can pick the same display number: start over on another one.
             self.kill()
-            self.command = pvbatch_command(pvbatch=self.pvbatch) + [str(DRIVER)]
+            self.command = pvbatch_command(mpi=self.mpi, pvbatch=self.pvbatch) + [str(DRIVER)]
             self.start()
             start_wall, start = time.time(), time.monotonic()
             answer, stray = self._exchange(job, timeout)

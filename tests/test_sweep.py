@@ -308,3 +308,25 @@ def test_kept_pipeline_matches_separate_runs_for_layouts_and_animations(tmp_path
                     assert kept.read_bytes() == (alone / name).read_bytes()
     finally:
         worker.stop()
+
+
+def test_mpi_sweep_keeps_the_pipeline_and_equals_separate_mpiexec_runs(scripts, tmp_path):
+    """--mpi 2: one `mpiexec -n 2 pvbatch` worker serves the 3 runs (its Python lives on rank 0, the other rank
+    serves the distributed data); the reader runs once, and every image equals a separate `mpiexec` run's."""
+    out = tmp_path / "mpi"
+    proc = run_replay("sweep", scripts["contour"], "--grid", "Isosurfaces=100,150,200",
+                      "--grid", f"FileName={DATA}/wave.vti", "--mpi", "2", "-o", out, timeout=400)
+    assert proc.returncode == 0, proc.stderr
+    runs = _manifest(out)["runs"]
+    assert [r["pipeline"] for r in runs] == ["new", "kept", "kept"], runs
+    reads = [r["executions"].get("XMLImageDataReader#0", 0) for r in runs]
+    # A fresh MPI pipeline executes twice on rank 0 (once more for the distributed render's piece request),
+    # as a separate mpiexec run does; the kept ones do not read at all.
+    assert reads[0] >= 1 and reads[1:] == [0, 0], reads
+    assert all(r["executions"].get("Contour#0", 0) >= 1 for r in runs)
+    for row in (runs[0], runs[2]):
+        alone = tmp_path / row["folder"]
+        run_pvbatch(scripts["contour"], "--Isosurfaces", row["params"]["Isosurfaces"],
+                    "--FileName", row["params"]["FileName"], "--output-dir", alone, mpi=2, timeout=300)
+        assert_same_image(out / row["folder"] / "contour.png", alone / "contour.png")
+    assert_different_image(out / runs[0]["folder"] / "contour.png", out / runs[2]["folder"] / "contour.png")
