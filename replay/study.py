@@ -295,6 +295,7 @@ def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequenc
           pvbatch: Optional[str] = None, force: bool = False, separate: bool = False, backend: str = "local",
           cwd=None, timeout: Optional[float] = None, partition: Optional[str] = None,
           time_limit: Optional[str] = None, sbatch_args: Sequence[str] = (), dry_run: bool = False,
+          runs_per_task: Optional[int] = None,
           on_plan: Optional[Callable[[list, list], None]] = None,
           on_run: Optional[Callable[[dict], None]] = None,
           on_pending: Optional[Callable[[int], None]] = None) -> SweepResult:
@@ -359,8 +360,12 @@ def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequenc
         def submitted(job, job_id):
             result.slurm_script = job.script
 
+        # Earlier runs' times size the tasks to their time limit (slurm.runs_per_task).
+        timed = [r["seconds"] for r in rows.values() if r.get("status") == "ok" and r.get("seconds")]
         slurm_rows = slurm.run_array(script_path, todo, out, mpi=mpi, partition=partition, time_limit=time_limit,
                                      sbatch_args=sbatch_args, dry_run=dry_run, pvbatch=pvbatch, cwd=cwd,
+                                     separate=separate, per_task=runs_per_task, estimate=max(timed, default=None),
+                                     session=lambda run: session_key(spec, run.params, str(script_path)),
                                      on_submit=submitted, on_progress=on_pending) if todo else []
         for row in slurm_rows:
             record(None, row)

@@ -29,13 +29,16 @@ def sweep(
     pvbatch: Optional[str] = typer.Option(None, "--pvbatch", help="The pvbatch to run (default: $PVBATCH, "
                                           "then PATH)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop a run after this many seconds."),
-    backend: str = typer.Option("local", "--backend", help="local, or slurm (one job-array task per run)."),
+    backend: str = typer.Option("local", "--backend", help="local, or slurm (job-array tasks that each serve --runs-per-task runs)."),
     partition: Optional[str] = typer.Option(None, "--partition", help="SLURM partition."),
-    time_limit: Optional[str] = typer.Option(None, "--time-limit", help="SLURM time limit per run (as sbatch "
-                                             "--time)."),
+    time_limit: Optional[str] = typer.Option(None, "--time-limit", help="SLURM time limit per array task (as "
+                                             "sbatch --time)."),
     sbatch_arg: List[str] = typer.Option([], "--sbatch-arg", help="Extra sbatch option, e.g. --sbatch-arg=--mem=4G. "
                                          "Repeatable."),
     dry_run: bool = typer.Option(False, "--dry-run", help="SLURM: write the job-array script, do not submit."),
+    runs_per_task: Optional[int] = typer.Option(None, "--runs-per-task", min=1, help="SLURM: runs one array task "
+                                                "serves with a kept pipeline (default 10, fewer when earlier "
+                                                "runs' times say they would not fit in half of --time-limit)."),
 ) -> None:
     """Run a replay script for many parameter values, each run into its own folder under -o.
 
@@ -96,7 +99,7 @@ def sweep(
     try:
         result = run_sweep(script, grid=grid, table=table, out_dir=out, jobs=jobs, mpi=mpi, pvbatch=pvbatch,
                            force=force, separate=separate, backend=backend, timeout=timeout, partition=partition,
-                           time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run, on_plan=on_plan,
+                           time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run, runs_per_task=runs_per_task, on_plan=on_plan,
                            on_run=on_run, on_pending=on_pending)
     except KeyboardInterrupt:
         if state.get("started"):
