@@ -161,7 +161,7 @@ class _Local:
     """-j threads, each feeding one pvbatch (a persistent worker, or one process per run)."""
 
     def __init__(self, script: Path, spec: dict, out_dir: Path, *, jobs: int, mpi, pvbatch, separate, cwd,
-                 timeout, record: Callable[[RunSpec, dict], None]):
+                 timeout, record: Callable[[RunSpec, dict], None], workers: Sequence = ()):
         self.script, self.spec, self.out_dir = script, spec, out_dir
         self.jobs, self.mpi, self.pvbatch, self.cwd, self.timeout = jobs, mpi, pvbatch, cwd, timeout
         self.separate = separate
@@ -169,6 +169,7 @@ class _Local:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.workers: list = []
+        self.idle = list(workers)  # started while the sweep was planned; the ones no thread takes are stopped
         self.procs: set = set()
         self.running: dict = {}
 
@@ -188,6 +189,7 @@ class _Local:
         for thread in threads:
             thread.start()
         try:
+            self._stop_idle(len(threads))
             for thread in threads:
                 while thread.is_alive():
                     thread.join(0.2)
@@ -198,10 +200,18 @@ class _Local:
                 thread.join(10)
             raise
 
+    def _stop_idle(self, needed: int) -> None:
+        with self.lock:
+            spare, self.idle = self.idle[needed:], self.idle[:needed]
+        for worker in spare:
+            worker.stop()
+
     def _kill_all(self) -> None:
         from .runner import _stop
 
         with self.lock:
+            for worker in self.idle:
+                worker.kill()
             for worker in self.workers:
                 worker.kill()
             for proc in list(self.procs):
@@ -216,8 +226,8 @@ class _Local:
         if not self.separate:
             from .worker import Worker
 
-            worker = Worker(pvbatch=self.pvbatch, mpi=self.mpi)
             with self.lock:
+                worker = self.idle.pop() if self.idle else Worker(pvbatch=self.pvbatch, mpi=self.mpi)
                 self.workers.append(worker)
         try:
             while not self.stop.is_set():
@@ -269,6 +279,19 @@ class _Local:
         self.record(run, row)
 
 
+def _start_workers(jobs: int, mpi, pvbatch) -> list:
+    from .errors import PvbatchNotFound
+    from .worker import Worker
+
+    try:
+        workers = [Worker(pvbatch=pvbatch, mpi=mpi) for _ in range(jobs)]
+    except PvbatchNotFound:
+        return []  # said once, after the plan is checked
+    for worker in workers:
+        worker.start()
+    return workers
+
+
 def _script_text(script) -> tuple[Path, str]:
     path = Path(os.fspath(script))
     return path.resolve(), read_text(path)
@@ -310,17 +333,24 @@ def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequenc
         raise UsageError(f"--backend {backend!r}: use local or slurm")
     script_path, text = _script_text(script)
     spec = read_spec(text, str(script))
-    timesteps = (lambda sp, files: probe_timesteps(sp, files, pvbatch=pvbatch))
-    runs = plan(text, str(script), grid=grid, table=table, variants=variants, timesteps=timesteps)
-    out = Path(os.fspath(out_dir)).resolve()
-    header = {"replay_sweep": 1, "script": str(script_path), "script_name": script_path.name,
-              "script_sha256": _sha(text)}
-    if backend == "local":
-        from .runner import find_pvbatch
+    # Workers boot pvbatch (~1-3 s) while the sweep is planned and checked.
+    early = _start_workers(jobs, mpi, pvbatch) if backend == "local" and not separate and not dry_run else []
+    try:
+        timesteps = (lambda sp, files: probe_timesteps(sp, files, pvbatch=pvbatch))
+        runs = plan(text, str(script), grid=grid, table=table, variants=variants, timesteps=timesteps)
+        out = Path(os.fspath(out_dir)).resolve()
+        header = {"replay_sweep": 1, "script": str(script_path), "script_name": script_path.name,
+                  "script_sha256": _sha(text)}
+        if backend == "local":
+            from .runner import find_pvbatch
 
-        find_pvbatch(pvbatch)  # missing pvbatch is one error up front, not a failed row per run
-    previous = load_manifest(out)
-    _check_out_dir(out, header, previous, force)
+            find_pvbatch(pvbatch)  # missing pvbatch is one error up front, not a failed row per run
+        previous = load_manifest(out)
+        _check_out_dir(out, header, previous, force)
+    except BaseException:
+        for worker in early:
+            worker.kill()
+        raise
     out.mkdir(parents=True, exist_ok=True)
 
     # Rows of the manifest, in order: earlier runs first (kept), then this plan's new ones.
@@ -373,7 +403,7 @@ def sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequenc
     else:
         write_records(out, header, list(rows.values()))
         local = _Local(script_path, spec, out, jobs=min(jobs, max(1, len(todo))), mpi=mpi, pvbatch=pvbatch,
-                       separate=separate, cwd=cwd, timeout=timeout, record=record)
+                       separate=separate, cwd=cwd, timeout=timeout, record=record, workers=early)
         try:
             local.execute(todo)
         except KeyboardInterrupt:
