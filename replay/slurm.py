@@ -471,8 +471,10 @@ def _pending(job_id: str) -> Optional[int]:
     return len([line for line in proc.stdout.splitlines() if line.strip()])
 
 
-def wait(job_id: str, *, poll: float = 1.0, on_progress: Optional[Callable[[int], None]] = None) -> None:
-    """Block until no task of the job is queued or running; Ctrl-C cancels the job."""
+def wait(job_id: str, *, poll: float = 1.0, on_progress: Optional[Callable[[int], None]] = None,
+         count: Optional[Callable[[int], int]] = None) -> None:
+    """Block until no task of the job is queued or running; Ctrl-C cancels the job. on_progress gets the
+    number of tasks left, or count(tasks left) (run_array: the runs left) when given."""
     failures, last = 0, None
     try:
         while True:
@@ -483,9 +485,10 @@ def wait(job_id: str, *, poll: float = 1.0, on_progress: Optional[Callable[[int]
                     raise SlurmUnavailable(f"squeue cannot reach the SLURM controller while waiting for job {job_id}")
             else:
                 failures = 0
-                if on_progress and left != last:
-                    on_progress(left)
-                last = left
+                shown = count(left) if count and left else left
+                if on_progress and shown != last:
+                    on_progress(shown)
+                last = shown
                 if left == 0:
                     return
             time.sleep(poll)
@@ -601,5 +604,12 @@ def run_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, par
     job_id = submit(job)
     if on_submit:
         on_submit(job, job_id)
-    wait(job_id, poll=poll, on_progress=on_progress)
+    folders = [Path(entry["folder"]) for task in json.loads(job.tasks.read_text(encoding="utf-8"))["tasks"]
+               for entry in task["runs"]]
+
+    def runs_left(tasks_left: int) -> int:
+        # A task serves many runs: its runs' status files say how far it got.
+        return sum(not (folder / STATUS_FILE).exists() for folder in folders)
+
+    wait(job_id, poll=poll, on_progress=on_progress, count=runs_left)
     return collect(job, runs, job_id)

@@ -90,16 +90,17 @@ def sweep(
             progress.update(state["task"], advance=1, last=row["folder"][:60])
 
     def on_pending(left):
-        # SLURM, once the array is submitted: squeue's count of its tasks still queued or running.
+        # SLURM, once the array is submitted: the runs whose task has not finished them yet.
         if state["task"] is None:
             start_progress()
         total = state["todo"]
-        progress.update(state["task"], completed=total - min(left, total), last=f"{left} SLURM tasks left")
+        progress.update(state["task"], completed=total - min(left, total), last=f"{left} runs left on SLURM")
 
     try:
         result = run_sweep(script, grid=grid, table=table, out_dir=out, jobs=jobs, mpi=mpi, pvbatch=pvbatch,
                            force=force, separate=separate, backend=backend, timeout=timeout, partition=partition,
-                           time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run, runs_per_task=runs_per_task, on_plan=on_plan,
+                           time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run,
+                           runs_per_task=runs_per_task, on_plan=on_plan,
                            on_run=on_run, on_pending=on_pending)
     except KeyboardInterrupt:
         if state.get("started"):
