@@ -17,6 +17,7 @@ slurm20 >= 3x, mpi20 >= 3x.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -114,6 +115,9 @@ def main() -> None:
     from replay.cli import main as cli
 
     work = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+    # pvbatch reads ~/.config/ParaView/ParaView-UserSettings.json at start: a shared HOME where something
+    # writes there mid-run changes the background of some runs. Both sides get a HOME of their own.
+    os.environ["HOME"] = str(work)
     try:
         script = work / "contour_replay.py"
         try:

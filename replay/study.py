@@ -240,7 +240,7 @@ class _Local:
                     self._one(run, worker)
         finally:
             if worker is not None:
-                worker.stop()
+                worker.stop(wait=False)
 
     def _one(self, run: RunSpec, worker) -> None:
         from .runner import list_outputs, run as run_script, script_arguments
