@@ -341,3 +341,24 @@ def session_key(spec: dict, params: Mapping[str, list[str]], script_path: str) -
     except OSError:
         stamp = 0
     return json.dumps([os.path.abspath(script_path), stamp, files], sort_keys=True)
+
+
+def shown(words) -> str:
+    return " ".join(words) if isinstance(words, (list, tuple)) else str(words)
+
+
+def manifest_row(run: RunSpec, *, folder=None, returncode=None, seconds=None, outputs=(), error=None,
+                 status: Optional[str] = None) -> dict:
+    """One run as the manifest records it (study and the SLURM backend build their rows with this)."""
+    if status is None:
+        status = "ok" if returncode == 0 and not error else "failed"
+    return {
+        "folder": Path(run.folder).as_posix() if not Path(run.folder).is_absolute() else Path(run.folder).name,
+        "params": {name: shown(words) for name, words in run.params.items()},
+        "status": status,
+        "returncode": returncode,
+        "seconds": seconds,
+        "outputs": list(outputs or []),
+        "error": error,
+        "key": run.key,
+    }

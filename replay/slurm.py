@@ -2,8 +2,9 @@
 run), results gathered into the local backend's manifest rows.
 
 Pipeline: write (tasks.json + task.py + worker_driver.py + array.sbatch in <out>/slurm/) -> submit (sbatch) ->
-wait (squeue) -> collect (each run's status file). The sbatch script holds no user value: every task reads its command line from
-tasks.json by SLURM_ARRAY_TASK_ID and runs it without a shell, so a parameter value can never become shell code.
+wait (squeue) -> collect (each run's status file). The sbatch script holds no user value: every task reads its
+command and its runs' arguments from tasks.json by SLURM_ARRAY_TASK_ID and runs them without a shell, so a
+parameter value can never become shell code.
 """
 from __future__ import annotations
 
@@ -554,13 +555,14 @@ def collect(job: ArrayJob, runs: Sequence, job_id: Optional[str] = None) -> list
                 status = None
                 state = _slurm_state(job_id, index)
                 log = job.directory / "logs" / f"{job_id}_{index}.out"
-                missing = f"array task {index} left no status for this run (SLURM state {state or 'unknown'}); see {log}"
+                missing = (f"array task {index} left no status for this run (SLURM state {state or 'unknown'}); "
+                           f"see {log}")
             by_key[entry["key"]] = task_result(task, entry, status, missing=missing)
     return [_row(run, by_key[run.key]) for run in runs]
 
 
 def _row(run, result) -> dict:
-    from .study import manifest_row
+    from .plan import manifest_row
 
     row = manifest_row(run, folder=result.output_dir, returncode=result.returncode, seconds=result.seconds,
                        outputs=result.outputs, error=result.error)

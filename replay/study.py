@@ -24,7 +24,7 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from .errors import OutputError, RunError, UsageError
 from .files import read_text, write_atomic
-from .plan import RunSpec, plan, read_spec, session_key
+from .plan import RunSpec, manifest_row, plan, read_spec, session_key, shown  # noqa: F401 - rows live in plan
 
 MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
@@ -49,27 +49,6 @@ class SweepResult:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.interrupted
-
-
-def shown(words) -> str:
-    return " ".join(words) if isinstance(words, (list, tuple)) else str(words)
-
-
-def manifest_row(run: RunSpec, *, folder=None, returncode=None, seconds=None, outputs=(), error=None,
-                 status: Optional[str] = None) -> dict:
-    """One run as the manifest records it (the SLURM backend builds its rows with this too)."""
-    if status is None:
-        status = "ok" if returncode == 0 and not error else "failed"
-    return {
-        "folder": Path(run.folder).as_posix() if not Path(run.folder).is_absolute() else Path(run.folder).name,
-        "params": {name: shown(words) for name, words in run.params.items()},
-        "status": status,
-        "returncode": returncode,
-        "seconds": seconds,
-        "outputs": list(outputs or []),
-        "error": error,
-        "key": run.key,
-    }
 
 
 # -- manifest ---------------------------------------------------------------------------------------------------

@@ -25,11 +25,13 @@ def sweep(
     force: bool = typer.Option(False, "--force", help="Run again the runs that already succeeded in -o."),
     separate: bool = typer.Option(False, "--separate", help="One pvbatch process per run, instead of a worker "
                                   "that keeps the pipeline between runs."),
-    mpi: Optional[int] = typer.Option(None, "--mpi", min=1, help="Each run on N MPI ranks: an `mpiexec -n N pvbatch` worker keeps the pipeline (srun -n N on SLURM)."),
+    mpi: Optional[int] = typer.Option(None, "--mpi", min=1, help="Each run on N MPI ranks: an `mpiexec -n N "
+                                      "pvbatch` worker keeps the pipeline (srun -n N on SLURM)."),
     pvbatch: Optional[str] = typer.Option(None, "--pvbatch", help="The pvbatch to run (default: $PVBATCH, "
                                           "then PATH)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop a run after this many seconds."),
-    backend: str = typer.Option("local", "--backend", help="local, or slurm (job-array tasks that each serve --runs-per-task runs)."),
+    backend: str = typer.Option("local", "--backend", help="local, or slurm (job-array tasks that each serve "
+                                "--runs-per-task runs)."),
     partition: Optional[str] = typer.Option(None, "--partition", help="SLURM partition."),
     time_limit: Optional[str] = typer.Option(None, "--time-limit", help="SLURM time limit per array task (as "
                                              "sbatch --time)."),
