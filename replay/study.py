@@ -183,7 +183,7 @@ class _Local:
         with self.lock:
             spare, self.idle = self.idle[needed:], self.idle[:needed]
         for worker in spare:
-            worker.stop()
+            worker.stop(wait=False)
 
     def _kill_all(self) -> None:
         from .runner import _stop
