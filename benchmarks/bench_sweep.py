@@ -58,7 +58,9 @@ def separate_runs(script: Path, data: str, vals: list, out: Path, mpi=None) -> f
 
     start = time.monotonic()
     for v in vals:
-        result = replay.run(script, {"FileName": data, "Isosurfaces": v, "output-dir": out / str(v)}, mpi=mpi)
+        # The timeout bounds a hang: pvbatch 5.11 under MPI on a loaded machine was seen to deadlock (IceT).
+        result = replay.run(script, {"FileName": data, "Isosurfaces": v, "output-dir": out / str(v)}, mpi=mpi,
+                            timeout=300)
         assert result.ok, result.error
     return time.monotonic() - start
 
@@ -67,7 +69,8 @@ def sweep_runs(script: Path, data: str, vals: list, out: Path, **options) -> tup
     import replay
 
     start = time.monotonic()
-    result = replay.sweep(script, [{"FileName": data, "Isosurfaces": v} for v in vals], out_dir=out, **options)
+    result = replay.sweep(script, [{"FileName": data, "Isosurfaces": v} for v in vals], out_dir=out, timeout=300,
+                          **options)
     seconds = time.monotonic() - start
     assert result.ok, [r["error"] for r in result.failed]
     return seconds, result
