@@ -43,7 +43,7 @@ SaveData(sys.argv[1], proxy=w)  # zlib-compressed, ParaView's default: reading c
 def make_big(path: Path, extent: int) -> None:
     script = path.with_suffix(".make.py")
     script.write_text(MAKE_BIG)
-    from replay.runner import pvbatch_command
+    from replay.batch.runner import pvbatch_command
 
     command = pvbatch_command() + [str(script), str(path), str(extent)]
     subprocess.run(command, check=True, capture_output=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from replay import pvtables
-from replay.runner import lost_display
+from replay.batch.runner import lost_display
 
 ROOTS_BIN = Path(os.environ.get("REPLAY_PARAVIEW_ROOTS", "/var/lib/replay/paraview")) / "bin"
 MAKE = Path(pvtables.__file__).with_name("make.py")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pv import TRACES, image_difference, run_replay
-from replay.gallery import read_data
+from replay.batch.gallery import read_data
 
 RECORDING = TRACES / "contour.py"
 VALUES = ("100", "150", "200")
@@ -170,7 +170,7 @@ def test_slurm_unavailable_is_one_line_exit_1(slurm, script, tmp_path, how):
 
 
 def Run(key, params, folder):
-    from replay.plan import RunSpec
+    from replay.batch.plan import RunSpec
 
     return RunSpec(key, {name: value if isinstance(value, list) else [value] for name, value in params.items()},
                    Path(folder))
@@ -190,7 +190,7 @@ def test_cancelled_task_reports_stopped_by_slurm(slurm, tmp_path):
     import threading
     import time
 
-    from replay.slurm import run_array
+    from replay.batch.slurm import run_array
 
     sleeper = tmp_path / "sleeper.py"
     sleeper.write_text(SLEEPER)
@@ -231,7 +231,7 @@ NASTY = "$(touch pwned) `touch pwned2`; rm -rf x && echo 'a' \"b\" * ~ \\ %A %%"
 def test_values_and_folders_reach_pvbatch_verbatim(slurm, tmp_path):
     """No shell ever sees a user value: quotes, $(), globs, %A and spaces arrive as typed, in folders named
     with the same characters, and nothing they spell is executed."""
-    from replay.slurm import run_array
+    from replay.batch.slurm import run_array
 
     echo = tmp_path / "echo.py"
     echo.write_text(ECHO)
@@ -265,7 +265,7 @@ def test_mpi_task_runs_ranks_through_srun(slurm, script, local, tmp_path):
     """--mpi 2: each array task gets 2 SLURM tasks and its worker runs under `srun -n 2` (PMIx); pvbatch runs
     Python on rank 0 only, so both runs of the task are served there and the second keeps the pipeline. The
     image is the serial one up to compositing noise. --partition reaches sbatch (the node's partition is 'debug')."""
-    from replay.slurm import run_array
+    from replay.batch.slurm import run_array
 
     probe = tmp_path / "probe.py"
     probe.write_text(MPI_PROBE.replace("%r", repr(str(script))))

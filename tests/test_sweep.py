@@ -14,7 +14,7 @@ import pytest
 
 from cdb import read_cdb, spec_d_problems
 from pv import TRACES, assert_different_image, assert_same_image, run_pvbatch, run_replay
-from replay.gallery import read_data
+from replay.batch.gallery import read_data
 
 pytestmark = pytest.mark.pvbatch
 
@@ -290,7 +290,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(hand_script, tmp_path):
 def test_kept_pipeline_matches_separate_runs_for_layouts_and_animations(tmp_path, fixture_data):
     """Two views in a layout, and a saved animation over time: the second (kept) run equals a fresh pvbatch."""
     import replay
-    from replay.worker import Worker
+    from replay.batch.worker import Worker
 
     worker = Worker()
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from pv import FIXTURES, run_replay
 
-from replay.runner import lost_display
+from replay.batch.runner import lost_display
 
 VERSIONS = ("5.9", "5.11", "5.13", "6.1")
 ROOTS_BIN = Path(os.environ.get("REPLAY_PARAVIEW_ROOTS", "/var/lib/replay/paraview")) / "bin"

@@ -54,7 +54,7 @@ def sweep(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..errors import UsageError
-    from ..study import sweep as run_sweep
+    from ..batch.study import sweep as run_sweep
 
     if cinema is not None:
         if not cinema.rstrip("/").endswith(".cdb"):

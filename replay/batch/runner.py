@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
 
-from .errors import PvbatchFailed, PvbatchNotFound, UsageError
+from ..errors import PvbatchFailed, PvbatchNotFound, UsageError
 
 HOW_TO_GET = ("install it (Debian/Ubuntu: apt-get install paraview python3-paraview) or use the ParaView "
               "binaries from https://www.paraview.org/download/, then pass --pvbatch PATH or set $PVBATCH")

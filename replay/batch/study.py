@@ -1,10 +1,10 @@
 """`replay sweep`: run a replay script for many parameter values, each run into its own folder.
 
-Pipeline: plan (replay/plan.py: grid/table -> validated RunSpecs) -> resume (skip runs the manifest says
-succeeded) -> execute (local workers, or SLURM via replay/slurm.py) -> record (manifest.json, manifest.csv and
+Pipeline: plan (replay/batch/plan.py: grid/table -> validated RunSpecs) -> resume (skip runs the manifest says
+succeeded) -> execute (local workers, or SLURM via replay/batch/slurm.py) -> record (manifest.json, manifest.csv and
 index.html, rewritten atomically after every run, so a killed sweep resumes where it stopped).
 
-Local execution: by default each of the -j workers is one persistent pvbatch (replay/worker.py) that keeps the
+Local execution: by default each of the -j workers is one persistent pvbatch (replay/batch/worker.py) that keeps the
 data pipeline between runs that change only properties (with --mpi, an `mpiexec -n N pvbatch` worker);
 `separate=True` starts one pvbatch per run.
 """
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
-from .errors import OutputError, RunError, UsageError
-from .files import read_text, write_atomic
+from ..errors import OutputError, RunError, UsageError
+from ..files import read_text, write_atomic
 from .plan import RunSpec, manifest_row, plan, read_spec, session_key, shown  # noqa: F401 - rows live in plan
 
 MANIFEST_JSON = "manifest.json"
@@ -259,7 +259,7 @@ class _Local:
 
 
 def _start_workers(jobs: int, mpi, pvbatch) -> list:
-    from .errors import PvbatchNotFound
+    from ..errors import PvbatchNotFound
     from .worker import Worker
 
     try:

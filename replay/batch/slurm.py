@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
-from .errors import RunError, SlurmUnavailable, UsageError
-from .files import write_atomic
+from ..errors import RunError, SlurmUnavailable, UsageError
+from ..files import write_atomic
 
-STATUS_FILE = ".replay-status.json"  # .replay* names are not outputs (replay.runner.list_outputs)
+STATUS_FILE = ".replay-status.json"  # .replay* names are not outputs (replay.batch.runner.list_outputs)
 JOB_DIR = "slurm"
 
 # sbatch/squeue say these when there is no controller to talk to (down, unconfigured, munge broken).
@@ -69,7 +69,7 @@ def _replay_task(argv):
     import threading
     import time
 
-    mark = "\x1ereplay-worker "  # replay.worker.MARK
+    mark = "\x1ereplay-worker "  # replay.batch.worker.MARK
     tasks_path, index = argv[1], int(argv[2])
     with open(tasks_path, encoding="utf-8") as f:
         task = json.load(f)["tasks"][index]
@@ -100,7 +100,7 @@ def _replay_task(argv):
 
     def lost_x(said):
         # Two xvfb-runs can still meet on one display number: not the script's fault, so retry on another
-        # (replay.runner.run does the same for local runs).
+        # (replay.batch.runner.run does the same for local runs).
         return "bad X server connection" in said or "Xvfb failed to start" in said
 
     def new_display(command):

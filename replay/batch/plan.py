@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
 
 _SPEC = re.compile(r"_REPLAY_SPEC\s*=\s*_replay_json\.loads\(r'''(.*?)'''\)", re.DOTALL)
 RESERVED = ("output-dir",)
@@ -318,7 +318,7 @@ def plan(script_text: str, script_path: str, *, grid: Sequence[str] = (), table:
     spec = read_spec(script_text, script_path)
     value_sets: list[dict] = []
     if table:
-        from .files import read_text
+        from ..files import read_text
 
         value_sets += expand_table(spec, read_table(read_text(table), table), table)
     if variants is not None:
