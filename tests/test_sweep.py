@@ -319,7 +319,8 @@ def test_mpi_sweep_keeps_the_pipeline_and_equals_separate_mpiexec_runs(scripts, 
     serves the distributed data); the reader runs once, and every image equals a separate `mpiexec` run's."""
     out = tmp_path / "mpi"
     proc = run_replay("sweep", scripts["contour"], "--grid", "Isosurfaces=100,150,200",
-                      "--grid", f"FileName={DATA}/wave.vti", "--mpi", "2", "-o", out, timeout=400)
+                      "--grid", f"FileName={DATA}/wave.vti", "--mpi", "2", "--timeout", "150", "-o", out,
+                      timeout=600)
     assert proc.returncode == 0, proc.stderr
     runs = _manifest(out)["runs"]
     assert [r["pipeline"] for r in runs] == ["new", "kept", "kept"], runs
