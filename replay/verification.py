@@ -334,7 +334,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _run_side(side: Side, *, pvbatch, mpi, timeout, cwd, extra=()) -> Side:
-    from .runner import run
+    from .batch.runner import run
 
     result = run(side.script, ["--output-dir", side.output_dir, *extra], mpi=mpi, pvbatch=pvbatch, cwd=cwd,
                  timeout=timeout)
@@ -434,7 +434,7 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
 
 def _pvbatch_path(explicit: str | None) -> str | None:
     try:
-        from .runner import find_pvbatch
+        from .batch.runner import find_pvbatch
 
         return find_pvbatch(explicit)
     except (ImportError, ReplayError):

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from replay.runner import lost_display
+from replay.batch.runner import lost_display
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -8,8 +8,8 @@ from PIL import Image
 
 from cdb import FILE_COLUMNS, read_cdb, spec_d_problems
 from pv import run_replay
-from replay.cinema import data_csv
-from replay.study import write_records
+from replay.batch.cinema import data_csv
+from replay.batch.study import write_records
 
 HEADER = {"replay_sweep": 1, "script": "/x/s_replay.py", "script_name": "s_replay.py", "script_sha256": "0"}
 

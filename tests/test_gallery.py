@@ -1,7 +1,7 @@
 """The sweep gallery (index.html) in a real browser: Debian's chromium, driven headless by chromedriver.
 
 The page is pure HTML generation from the manifest, so it is built here by the sweep's own writer
-(replay.study.write_records) from a manifest of runs whose images are real PNGs written with Pillow, each of
+(replay.batch.study.write_records) from a manifest of runs whose images are real PNGs written with Pillow, each of
 its own colour; the sweep tests build it from real pvbatch runs.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from replay.gallery import read_data, render
-from replay.study import write_records
+from replay.batch.gallery import read_data, render
+from replay.batch.study import write_records
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

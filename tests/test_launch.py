@@ -15,8 +15,7 @@ TRACE = ROOT / "fixtures" / "traces" / "contour.py"
 
 # What convert, check and sync must never load: the CLI framework and the pydantic it validates with,
 # rich (its markdown alone is ~0.15 s), and the batch side.
-HEAVY = ("typer", "click", "pydantic", "rich", "markdown_it", "replay.cli", "replay.runner", "replay.study",
-         "replay.plan", "replay.slurm", "replay.worker", "replay.gallery", "replay.verification")
+HEAVY = ("typer", "click", "pydantic", "rich", "markdown_it", "replay.cli", "replay.batch", "replay.verification")
 
 PLAIN = [
     ["convert", "t.py"],

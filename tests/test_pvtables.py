@@ -8,7 +8,7 @@ import pytest
 from pv import paraview_program
 
 from replay import pvtables
-from replay.runner import lost_display
+from replay.batch.runner import lost_display
 
 MAKE = Path(pvtables.__file__).with_name("make.py")
 

@@ -105,7 +105,7 @@ def test_mpi_runs_the_script_on_n_ranks(tmp_path):
 
 
 def test_command_rules(monkeypatch):
-    from replay.runner import filter_noise, pvbatch_command
+    from replay.batch.runner import filter_noise, pvbatch_command
 
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("REPLAY_XVFB", raising=False)

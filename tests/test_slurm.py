@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pv import TRACES, image_difference, run_replay
-from replay.gallery import read_data
+from replay.batch.gallery import read_data
 
 RECORDING = TRACES / "contour.py"
 VALUES = ("100", "150", "200")
@@ -80,7 +80,7 @@ def test_slurm_sweep_equals_local_sweep(on_slurm, local):
     assert "3/3" in proc.stderr  # the progress bar, fed by squeue while the array runs
     rows, reference = _manifest(out)["runs"], _manifest(local)["runs"]
     assert [r["status"] for r in rows] == ["ok"] * 3, rows
-    strip = ("seconds", "executions", "pipeline")  # timings and the local worker's pipeline reuse
+    strip = ("seconds",)
     assert [{k: v for k, v in r.items() if k not in strip} for r in rows] == \
            [{k: v for k, v in r.items() if k not in strip} for r in reference]
     assert all(r["seconds"] > 0 for r in rows)
@@ -93,10 +93,13 @@ def test_slurm_sweep_equals_local_sweep(on_slurm, local):
         (image,) = row["outputs"]
         assert image.endswith(".png")
         assert image_difference(out / row["folder"] / image, local / row["folder"] / image) == (0, 0)
-    # One job, one array task per run, a status file and a SLURM log per task.
-    tasks = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
-    assert [Path(t["folder"]).name for t in tasks] == [r["folder"] for r in rows]
-    assert len(list((out / "slurm" / "logs").glob("*_[012].out"))) == 3
+    # Runs of the same file share one array task (the default packs up to 10), whose worker keeps the pipeline:
+    # the reader runs once, the later runs only re-execute the contour. A status file per run, a log per task.
+    (task,) = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
+    assert task["worker"] and [Path(r["folder"]).name for r in task["runs"]] == [r["folder"] for r in rows]
+    assert [r["pipeline"] for r in rows] == ["new", "kept", "kept"]
+    assert [r["executions"].get("XMLImageDataReader#0", 0) for r in rows] == [1, 0, 0]
+    assert len(list((out / "slurm" / "logs").glob("*_0.out"))) == 1
     assert all((out / r["folder"] / ".replay-status.json").exists() for r in rows)
 
 
@@ -116,23 +119,28 @@ def test_dry_run_writes_the_array_script_without_submitting(slurm, script, tmp_p
     out = tmp_path / "dry"
     before = _squeue_ids()
     proc = _sweep(script, *GRID, "--backend", "slurm", "--dry-run", "--mpi", "2", "--partition", "debug",
-                  "--time-limit", "0:30:00", "--sbatch-arg=--comment=replay test", "-o", out)
+                  "--time-limit", "0:30:00", "--sbatch-arg=--comment=replay test", "--runs-per-task", "2", "-o", out)
     assert proc.returncode == 0, proc.stderr
     sbatch = out / "slurm" / "array.sbatch"
     # rich folds long lines on a non-terminal stderr, inside the path too
     assert f"wrote{sbatch}(notsubmitted:--dry-run)" in "".join(proc.stderr.split())
     assert _squeue_ids() <= before, "--dry-run submitted a job"
     text = sbatch.read_text()
-    for directive in ("--array=0-2", "--ntasks=2", "--nodes=1", "--partition=debug", "--time=0:30:00",
+    for directive in ("--array=0-1", "--ntasks=2", "--nodes=1", "--partition=debug", "--time=0:30:00",
                       '--comment="replay test"'):
         assert f"#SBATCH {directive}\n" in text
     assert "Isosurfaces" not in text and "150" not in text, "values belong in tasks.json, not in the script"
     tasks = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
-    for value, task in zip(VALUES, tasks):
+    # --runs-per-task 2: the 3 runs in 2 tasks, each a worker under srun feeding its jobs to rank 0.
+    assert [len(task["runs"]) for task in tasks] == [2, 1]
+    for task in tasks:
         command = task["command"]
-        assert command[command.index("srun"):command.index("srun") + 3] == ["srun", "-n", "2"]
-        assert command[command.index(str(script.resolve())) + 1:] == \
-               ["--Isosurfaces", value, "--output-dir", task["folder"]]
+        assert command[command.index("srun"):command.index("srun") + 4] == ["srun", "-n", "2", "--input=0"]
+        assert command[-1] == str(out / "slurm" / "worker_driver.py")
+    runs = [run for task in tasks for run in task["runs"]]
+    for value, run in zip(VALUES, runs):
+        assert run["script"] == str(script.resolve())
+        assert run["argv"] == ["--Isosurfaces", value, "--output-dir", run["folder"]]
     assert not list(out.rglob(".replay-status.json")) and not list(out.rglob("*.png"))
 
 
@@ -162,7 +170,7 @@ def test_slurm_unavailable_is_one_line_exit_1(slurm, script, tmp_path, how):
 
 
 def Run(key, params, folder):
-    from replay.plan import RunSpec
+    from replay.batch.plan import RunSpec
 
     return RunSpec(key, {name: value if isinstance(value, list) else [value] for name, value in params.items()},
                    Path(folder))
@@ -182,7 +190,7 @@ def test_cancelled_task_reports_stopped_by_slurm(slurm, tmp_path):
     import threading
     import time
 
-    from replay.slurm import run_array
+    from replay.batch.slurm import run_array
 
     sleeper = tmp_path / "sleeper.py"
     sleeper.write_text(SLEEPER)
@@ -223,7 +231,7 @@ NASTY = "$(touch pwned) `touch pwned2`; rm -rf x && echo 'a' \"b\" * ~ \\ %A %%"
 def test_values_and_folders_reach_pvbatch_verbatim(slurm, tmp_path):
     """No shell ever sees a user value: quotes, $(), globs, %A and spaces arrive as typed, in folders named
     with the same characters, and nothing they spell is executed."""
-    from replay.slurm import run_array
+    from replay.batch.slurm import run_array
 
     echo = tmp_path / "echo.py"
     echo.write_text(ECHO)
@@ -254,28 +262,129 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 
 
 def test_mpi_task_runs_ranks_through_srun(slurm, script, local, tmp_path):
-    """--mpi 2: each array task gets 2 SLURM tasks and srun starts 2 pvbatch ranks (PMIx); the image is the
-    serial one up to compositing noise. --partition reaches sbatch (the node's partition is 'debug')."""
-    from replay.slurm import run_array
+    """--mpi 2: each array task gets 2 SLURM tasks and its worker runs under `srun -n 2` (PMIx); pvbatch runs
+    Python on rank 0 only, so both runs of the task are served there and the second keeps the pipeline. The
+    image is the serial one up to compositing noise. --partition reaches sbatch (the node's partition is 'debug')."""
+    from replay.batch.slurm import run_array
 
     probe = tmp_path / "probe.py"
     probe.write_text(MPI_PROBE.replace("%r", repr(str(script))))
     out = tmp_path / "out"
     # The time limit bounds a hang: pvbatch 5.11 under MPI on a loaded 2-CPU machine was seen (with mpiexec
     # too) to deadlock in IceT's MPI_Comm_dup against a satellite's barrier; SLURM then stops the task.
-    (row,) = run_array(probe, [Run("mpi", {"Isosurfaces": [VALUES[1]]}, "mpi")], out, mpi=2, partition="debug",
-                       time_limit="3", poll=0.3)
-    assert row["returncode"] == 0, row
-    folder = out / "mpi"
-    # pvbatch runs the script on rank 0 only (satellites serve it); 'of2' is the size of its MPI world.
-    assert sorted(p.name for p in folder.glob(".replay-rank*")) == [".replay-rank0of2"]
-    command = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"][0]["command"]
+    rows = run_array(probe, [Run("mpi", {"Isosurfaces": [VALUES[1]]}, "mpi"),
+                             Run("mpi2", {"Isosurfaces": [VALUES[2]]}, "mpi2")], out, mpi=2, partition="debug",
+                     time_limit="3", poll=0.3, session=lambda run: "one data set")
+    assert [row["returncode"] for row in rows] == [0, 0], rows
+    assert [row["pipeline"] for row in rows] == ["new", "kept"]
+    assert rows[1]["executions"].get("Contour#0", 0) >= 1 and "XMLImageDataReader#0" not in rows[1]["executions"]
+    for name in ("mpi", "mpi2"):
+        # pvbatch runs the script on rank 0 only (satellites serve it); 'of2' is the size of its MPI world.
+        assert sorted(p.name for p in (out / name).glob(".replay-rank*")) == [".replay-rank0of2"]
+    (task,) = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
+    command = task["command"]
     assert command[command.index("srun"):command.index("srun") + 3] == ["srun", "-n", "2"]
     assert "mpiexec" not in command
     sbatch = (out / "slurm" / "array.sbatch").read_text()
     assert "#SBATCH --ntasks=2\n" in sbatch and "#SBATCH --partition=debug\n" in sbatch
     assert "#SBATCH --time=3\n" in sbatch
-    (reference,) = (local / f"Isosurfaces={VALUES[1]}").glob("*.png")
-    assert row["outputs"] == [reference.name]
-    pixels, channel = image_difference(folder / reference.name, reference)
-    assert channel <= 2, f"MPI image differs from the serial one beyond compositing noise: {pixels} px, {channel}"
+    for row, value in zip(rows, VALUES[1:]):
+        (reference,) = (local / f"Isosurfaces={value}").glob("*.png")
+        assert row["outputs"] == [reference.name]
+        pixels, channel = image_difference(out / row["folder"] / reference.name, reference)
+        assert channel <= 2, f"MPI image differs from the serial one beyond compositing noise: {pixels} px, {channel}"
+
+
+# A replay script (it carries a spec) whose runs can fail, crash pvbatch, or wait: what a task must survive.
+CASES_SPEC = {"source": "cases.py", "parameters": [
+    {"name": "Radius", "kind": "property", "proxy": "s", "property": "Radius", "default": 1.0, "line": 1,
+     "type": "float", "nargs": None},
+    {"name": "Mode", "kind": "property", "proxy": "s", "property": "Mode", "default": "ok", "line": 1,
+     "type": "str", "nargs": None},
+    {"name": "output-dir", "kind": "output", "proxy": None, "property": None, "default": None, "line": None}]}
+CASES = """\
+import argparse, os, time
+parser = argparse.ArgumentParser()
+parser.add_argument("--Radius", type=float, default=1.0)
+parser.add_argument("--Mode", default="ok")
+parser.add_argument("--output-dir", dest="out", default=".")
+args = parser.parse_args()
+from paraview.simple import Sphere, SaveData
+sphere = Sphere(Radius=args.Radius)
+if args.Mode == "fail":
+    raise RuntimeError("asked to fail at radius %s" % args.Radius)
+if args.Mode == "crash":
+    os.abort()
+if args.Mode == "wait" and os.environ.get("REPLAY_TEST_WAIT"):
+    open(os.path.join(args.out, "waiting"), "w").close()
+    time.sleep(300)
+SaveData(os.path.join(args.out, "sphere.csv"), proxy=sphere)
+"""
+
+
+def _cases(folder: Path) -> Path:
+    script = folder / "cases_replay.py"
+    script.write_text("import json as _replay_json\n\n_REPLAY_SPEC = _replay_json.loads(r'''"
+                      + json.dumps(CASES_SPEC, indent=1) + "''')\n" + CASES)
+    return script
+
+
+def test_a_failing_or_crashing_run_fails_alone_inside_its_task(slurm, tmp_path):
+    """Five runs in one task: a Python error and a pvbatch crash (abort) fail their own rows; the task goes on,
+    with a fresh worker after the crash, and the other runs write their data."""
+    table = tmp_path / "cases.csv"
+    table.write_text("Radius,Mode\n1,ok\n2,fail\n3,ok\n4,crash\n5,ok\n")
+    out = tmp_path / "study"
+    proc = _sweep(_cases(tmp_path), "--table", table, "--backend", "slurm", "-o", out)
+    assert proc.returncode == 1, proc.stderr
+    (task,) = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
+    assert len(task["runs"]) == 5
+    rows = _manifest(out)["runs"]
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok", "failed", "ok"], rows
+    assert rows[1]["error"] == "pvbatch exited with 1: RuntimeError: asked to fail at radius 2.0"
+    assert "SIGABRT" in rows[3]["error"] and "worker died" in rows[3]["error"], rows[3]["error"]
+    assert [r["outputs"] for r in rows] == [["sphere.csv"], [], ["sphere.csv"], [], ["sphere.csv"]]
+    # A failed run spoils the kept pipeline, and a crash the worker: the run after each starts afresh.
+    assert [r.get("pipeline") for r in rows] == ["new", "kept", "new", None, "new"]
+
+
+def test_a_stopped_task_keeps_its_finished_runs_and_the_next_sweep_runs_the_rest(slurm, tmp_path):
+    """SLURM stops a task at its time limit as scancel does (SIGTERM to the task, SIGKILL later): the runs the
+    task finished keep their rows, the running one says it was stopped, and the next identical sweep runs only
+    the two that did not finish."""
+    import threading
+    import time
+
+    cases = _cases(tmp_path)
+    table = tmp_path / "cases.csv"
+    table.write_text("Radius,Mode\n1,ok\n2,ok\n3,wait\n4,ok\n")
+    out = tmp_path / "study"
+    waiting = out / "Radius=3,Mode=wait" / "waiting"
+    before = _squeue_ids()
+
+    def cancel_when_waiting():
+        for _ in range(1200):
+            if waiting.exists():
+                ids = [i for i in _squeue_ids() if i not in before]
+                subprocess.run(["scancel", *ids], check=True, timeout=60)
+                return
+            time.sleep(0.1)
+
+    canceller = threading.Thread(target=cancel_when_waiting, daemon=True)
+    canceller.start()
+    first = _sweep(cases, "--table", table, "--backend", "slurm", "-o", out,
+                   env=dict(os.environ, REPLAY_TEST_WAIT="1"), timeout=300)
+    canceller.join(timeout=5)
+    assert first.returncode == 1, first.stderr
+    rows = _manifest(out)["runs"]
+    assert [r["status"] for r in rows] == ["ok", "ok", "failed", "failed"], rows
+    assert "stopped by SLURM" in rows[2]["error"] and "left no status" in rows[3]["error"], rows
+    assert rows[0]["outputs"] == rows[1]["outputs"] == ["sphere.csv"]
+
+    again = _sweep(cases, "--table", table, "--backend", "slurm", "-o", out)
+    assert again.returncode == 0, again.stderr
+    said = " ".join(again.stderr.split())
+    assert "2 of 4 runs already succeeded" in said and "(2 run now, 2 already done)" in said
+    (task,) = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
+    assert [Path(r["folder"]).name for r in task["runs"]] == ["Radius=3,Mode=wait", "Radius=4,Mode=ok"]
+    assert [r["status"] for r in _manifest(out)["runs"]] == ["ok"] * 4

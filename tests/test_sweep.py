@@ -14,7 +14,7 @@ import pytest
 
 from cdb import read_cdb, spec_d_problems
 from pv import TRACES, assert_different_image, assert_same_image, run_pvbatch, run_replay
-from replay.gallery import read_data
+from replay.batch.gallery import read_data
 
 pytestmark = pytest.mark.pvbatch
 
@@ -141,6 +141,10 @@ def test_time_all_runs_every_step(scripts, tmp_path):
     runs = _manifest(out)["runs"]
     assert [r["params"]["time"] for r in runs] == ["0.0", "1.0", "2.0", "3.0", "4.0"]
     assert [r["folder"] for r in runs] == [f"time={t}.0" for t in range(5)]
+    # One worker reads each step once: the recording shows the data at step 0 before it sets the time, so a
+    # run reads step 0 (unless the reader still holds it) and its own step, as a fresh pvbatch run does.
+    assert [r["pipeline"] for r in runs] == ["new"] + ["kept"] * 4
+    assert [r["executions"]["XMLImageDataReader#0"] for r in runs] == [1, 1, 2, 2, 2]
     assert_different_image(out / "time=0.0" / "series_t2.png", out / "time=4.0" / "series_t2.png")
     alone = tmp_path / "alone"
     run_pvbatch(scripts["series"], "--time", "3", "--output-dir", alone)
@@ -286,7 +290,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(hand_script, tmp_path):
 def test_kept_pipeline_matches_separate_runs_for_layouts_and_animations(tmp_path, fixture_data):
     """Two views in a layout, and a saved animation over time: the second (kept) run equals a fresh pvbatch."""
     import replay
-    from replay.worker import Worker
+    from replay.batch.worker import Worker
 
     worker = Worker()
     try:
@@ -308,3 +312,26 @@ def test_kept_pipeline_matches_separate_runs_for_layouts_and_animations(tmp_path
                     assert kept.read_bytes() == (alone / name).read_bytes()
     finally:
         worker.stop()
+
+
+def test_mpi_sweep_keeps_the_pipeline_and_equals_separate_mpiexec_runs(scripts, tmp_path):
+    """--mpi 2: one `mpiexec -n 2 pvbatch` worker serves the 3 runs (its Python lives on rank 0, the other rank
+    serves the distributed data); the reader runs once, and every image equals a separate `mpiexec` run's."""
+    out = tmp_path / "mpi"
+    proc = run_replay("sweep", scripts["contour"], "--grid", "Isosurfaces=100,150,200",
+                      "--grid", f"FileName={DATA}/wave.vti", "--mpi", "2", "--timeout", "150", "-o", out,
+                      timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    runs = _manifest(out)["runs"]
+    assert [r["pipeline"] for r in runs] == ["new", "kept", "kept"], runs
+    reads = [r["executions"].get("XMLImageDataReader#0", 0) for r in runs]
+    # A fresh MPI pipeline executes twice on rank 0 (once more for the distributed render's piece request),
+    # as a separate mpiexec run does; the kept ones do not read at all.
+    assert reads[0] >= 1 and reads[1:] == [0, 0], reads
+    assert all(r["executions"].get("Contour#0", 0) >= 1 for r in runs)
+    for row in (runs[0], runs[2]):
+        alone = tmp_path / row["folder"]
+        run_pvbatch(scripts["contour"], "--Isosurfaces", row["params"]["Isosurfaces"],
+                    "--FileName", row["params"]["FileName"], "--output-dir", alone, mpi=2, timeout=300)
+        assert_same_image(out / row["folder"] / "contour.png", alone / "contour.png")
+    assert_different_image(out / runs[0]["folder"] / "contour.png", out / runs[2]["folder"] / "contour.png")

@@ -14,7 +14,7 @@ import pytest
 from pv import TRACES, run_replay
 
 from replay.errors import OutputError
-from replay.sweep_lock import LOCK_NAME, FolderLocked, _acquire_exclusive, sweep_lock
+from replay.batch.sweep_lock import LOCK_NAME, FolderLocked, _acquire_exclusive, sweep_lock
 
 GRID = ["--grid", "Isosurfaces=100,140,180"]
 
@@ -131,7 +131,7 @@ def test_lock_refuses_while_held_and_is_free_after(tmp_path):
 def test_waiting_lock_gets_the_folder_when_the_holder_lets_go(tmp_path):
     folder = tmp_path / "study"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom replay.sweep_lock import sweep_lock\n"
+        "import sys, time\nfrom replay.batch.sweep_lock import sweep_lock\n"
         f"with sweep_lock({str(folder)!r}):\n    print('held', flush=True)\n    time.sleep(1.5)\n")],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     assert holder.stdout.readline() == "held\n"

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from replay.errors import InputError, UsageError
-from replay.plan import make_runs, parse_grid, plan, read_spec
+from replay.batch.plan import make_runs, parse_grid, plan, read_spec
 
 SPEC = {"source": "t.py", "parameters": [
     {"name": "FileName", "kind": "file", "proxy": "r", "property": "FileName", "default": ["a.vti"], "line": 3},

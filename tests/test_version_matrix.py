@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from pv import FIXTURES, paraview_program, run_replay
 
-from replay.runner import lost_display
+from replay.batch.runner import lost_display
 
 VERSIONS = ("5.9", "5.11", "5.13", "6.1")
 SERIES = [f"/tmp/replay-fixtures/data/series/wave_{i:04d}.vti" for i in range(5)]

@@ -27,7 +27,7 @@ def run(
     import os
 
     from ..errors import InputError
-    from ..runner import run as run_script
+    from ..batch.runner import run as run_script
 
     if not os.path.isfile(script):
         raise InputError("no such file" if not os.path.exists(script) else "not a file", script)

@@ -25,19 +25,24 @@ def sweep(
     force: bool = typer.Option(False, "--force", help="Run again the runs that already succeeded in -o."),
     separate: bool = typer.Option(False, "--separate", help="One pvbatch process per run, instead of a worker "
                                   "that keeps the pipeline between runs."),
-    mpi: Optional[int] = typer.Option(None, "--mpi", min=1, help="Each run on N MPI ranks (one pvbatch per run)."),
+    mpi: Optional[int] = typer.Option(None, "--mpi", min=1, help="Each run on N MPI ranks: an `mpiexec -n N "
+                                      "pvbatch` worker keeps the pipeline (srun -n N on SLURM)."),
     pvbatch: Optional[str] = typer.Option(None, "--pvbatch", help="The pvbatch to run (default: $PVBATCH, "
                                           "then PATH)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop a run after this many seconds."),
-    backend: str = typer.Option("local", "--backend", help="local, or slurm (one job-array task per run)."),
+    backend: str = typer.Option("local", "--backend", help="local, or slurm (job-array tasks that each serve "
+                                "--runs-per-task runs)."),
     partition: Optional[str] = typer.Option(None, "--partition", help="SLURM partition."),
-    time_limit: Optional[str] = typer.Option(None, "--time-limit", help="SLURM time limit per run (as sbatch "
-                                             "--time)."),
+    time_limit: Optional[str] = typer.Option(None, "--time-limit", help="SLURM time limit per array task (as "
+                                             "sbatch --time)."),
     sbatch_arg: List[str] = typer.Option([], "--sbatch-arg", help="Extra sbatch option, e.g. --sbatch-arg=--mem=4G. "
                                          "Repeatable."),
     dry_run: bool = typer.Option(False, "--dry-run", help="SLURM: write the job-array script, do not submit."),
     wait: bool = typer.Option(False, "--wait", help="When another sweep is writing into -o, start once it has "
                               "finished (default: refuse, naming it)."),
+    runs_per_task: Optional[int] = typer.Option(None, "--runs-per-task", min=1, help="SLURM: runs one array task "
+                                                "serves with a kept pipeline (default 10, fewer when earlier "
+                                                "runs' times say they would not fit in half of --time-limit)."),
 ) -> None:
     """Run a replay script for many parameter values, each run into its own folder under -o.
 
@@ -53,7 +58,7 @@ def sweep(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..errors import UsageError
-    from ..study import sweep as run_sweep
+    from ..batch.study import sweep as run_sweep
 
     if cinema is not None:
         if not cinema.rstrip("/").endswith(".cdb"):
@@ -91,16 +96,17 @@ def sweep(
             progress.update(state["task"], advance=1, last=row["folder"][:60])
 
     def on_pending(left):
-        # SLURM, once the array is submitted: squeue's count of its tasks still queued or running.
+        # SLURM, once the array is submitted: the runs whose task has not finished them yet.
         if state["task"] is None:
             start_progress()
         total = state["todo"]
-        progress.update(state["task"], completed=total - min(left, total), last=f"{left} SLURM tasks left")
+        progress.update(state["task"], completed=total - min(left, total), last=f"{left} runs left on SLURM")
 
     try:
         result = run_sweep(script, grid=grid, table=table, out_dir=out, jobs=jobs, mpi=mpi, pvbatch=pvbatch,
                            force=force, separate=separate, backend=backend, timeout=timeout, partition=partition,
-                           time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run, on_plan=on_plan,
+                           time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run,
+                           runs_per_task=runs_per_task, on_plan=on_plan,
                            on_run=on_run, on_pending=on_pending, wait=wait,
                            on_wait=lambda line: console.print(line, markup=False),
                            on_stale=lambda line: console.print(line, markup=False))

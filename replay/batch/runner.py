@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
 
-from .errors import PvbatchFailed, PvbatchNotFound, UsageError
+from ..errors import PvbatchFailed, PvbatchNotFound, UsageError
 from .sweep_lock import inherited
 
 HOW_TO_GET = ("install it (Debian/Ubuntu: apt-get install paraview python3-paraview) or use the ParaView "

@@ -21,10 +21,20 @@ DRIVER = Path(__file__).with_name("worker_driver.py")
 MARK = "\x1ereplay-worker "
 
 
+def _reap(proc: subprocess.Popen) -> None:
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    _stop(proc)  # still running, or xvfb-run's Xvfb outliving pvbatch for a moment
+
+
 class Worker:
-    def __init__(self, *, pvbatch: str | None = None, env: dict | None = None):
-        self.pvbatch = pvbatch
-        self.command = pvbatch_command(pvbatch=pvbatch) + [str(DRIVER)]
+    def __init__(self, *, pvbatch: str | None = None, env: dict | None = None, mpi: int | None = None):
+        # With mpi, `mpiexec -n N pvbatch driver`: pvbatch runs Python on rank 0 only (the other ranks serve
+        # its proxies), and mpiexec forwards stdin/stdout to rank 0, so the protocol is the same.
+        self.pvbatch, self.mpi = pvbatch, mpi
+        self.command = pvbatch_command(mpi=mpi, pvbatch=pvbatch) + [str(DRIVER)]
         self.env = env
         self.proc: Optional[subprocess.Popen] = None
         self._stderr: list[str] = []
@@ -82,7 +92,7 @@ class Worker:
                 break
             # Concurrent `xvfb-run -a` can pick the same display number: start over on another one.
             self.kill()
-            self.command = pvbatch_command(pvbatch=self.pvbatch) + [str(DRIVER)]
+            self.command = pvbatch_command(mpi=self.mpi, pvbatch=self.pvbatch) + [str(DRIVER)]
             self.start()
             start_wall, start = time.time(), time.monotonic()
             answer, stray = self._exchange(job, timeout)
@@ -128,7 +138,9 @@ class Worker:
             if timer:
                 timer.cancel()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Ask pvbatch to quit; without wait, its exit (~1.5 s of ParaView's finalization) and the clean-up
+        happen in the background, so a sweep's last run is not followed by that wait."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
@@ -136,13 +148,13 @@ class Worker:
             try:
                 proc.stdin.write(json.dumps({"quit": True}) + "\n")
                 proc.stdin.flush()
-                proc.wait(timeout=10)
-            except (OSError, ValueError, subprocess.TimeoutExpired):
+                proc.stdin.close()
+            except (OSError, ValueError):
                 pass
-        if proc.poll() is None:
-            _stop(proc)
+        if wait:
+            _reap(proc)
         else:
-            _stop(proc)  # xvfb-run's Xvfb may outlive pvbatch for a moment
+            threading.Thread(target=_reap, args=(proc,), daemon=True).start()
 
     def kill(self) -> None:
         """Ctrl-C: stop now, whatever pvbatch is doing."""

@@ -1,11 +1,12 @@
 """`replay sweep`: run a replay script for many parameter values, each run into its own folder.
 
-Pipeline: plan (replay/plan.py: grid/table -> validated RunSpecs) -> resume (skip runs the manifest says
-succeeded) -> execute (local workers, or SLURM via replay/slurm.py) -> record (manifest.json, manifest.csv and
+Pipeline: plan (replay/batch/plan.py: grid/table -> validated RunSpecs) -> resume (skip runs the manifest says
+succeeded) -> execute (local workers, or SLURM via replay/batch/slurm.py) -> record (manifest.json, manifest.csv and
 index.html, rewritten atomically after every run, so a killed sweep resumes where it stopped).
 
-Local execution: by default each of the -j workers is one persistent pvbatch (replay/worker.py) that keeps the
-data pipeline between runs that change only properties; `separate=True` (or --mpi) starts one pvbatch per run.
+Local execution: by default each of the -j workers is one persistent pvbatch (replay/batch/worker.py) that keeps the
+data pipeline between runs that change only properties (with --mpi, an `mpiexec -n N pvbatch` worker);
+`separate=True` starts one pvbatch per run.
 """
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
-from .errors import OutputError, RunError, UsageError
-from .files import read_text, write_atomic
-from .plan import RunSpec, plan, read_spec, session_key
+from ..errors import OutputError, RunError, UsageError
+from ..files import read_text, write_atomic
+from .plan import RunSpec, manifest_row, plan, read_spec, session_key, shown  # noqa: F401 - rows live in plan
 from .sweep_lock import LOCK_NAME, sweep_lock
 
 MANIFEST_JSON = "manifest.json"
@@ -49,27 +50,6 @@ class SweepResult:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.interrupted
-
-
-def shown(words) -> str:
-    return " ".join(words) if isinstance(words, (list, tuple)) else str(words)
-
-
-def manifest_row(run: RunSpec, *, folder=None, returncode=None, seconds=None, outputs=(), error=None,
-                 status: Optional[str] = None) -> dict:
-    """One run as the manifest records it (the SLURM backend builds its rows with this too)."""
-    if status is None:
-        status = "ok" if returncode == 0 and not error else "failed"
-    return {
-        "folder": Path(run.folder).as_posix() if not Path(run.folder).is_absolute() else Path(run.folder).name,
-        "params": {name: shown(words) for name, words in run.params.items()},
-        "status": status,
-        "returncode": returncode,
-        "seconds": seconds,
-        "outputs": list(outputs or []),
-        "error": error,
-        "key": run.key,
-    }
 
 
 # -- manifest ---------------------------------------------------------------------------------------------------
@@ -161,14 +141,15 @@ class _Local:
     """-j threads, each feeding one pvbatch (a persistent worker, or one process per run)."""
 
     def __init__(self, script: Path, spec: dict, out_dir: Path, *, jobs: int, mpi, pvbatch, separate, cwd,
-                 timeout, record: Callable[[RunSpec, dict], None]):
+                 timeout, record: Callable[[RunSpec, dict], None], workers: Sequence = ()):
         self.script, self.spec, self.out_dir = script, spec, out_dir
         self.jobs, self.mpi, self.pvbatch, self.cwd, self.timeout = jobs, mpi, pvbatch, cwd, timeout
-        self.separate = separate or bool(mpi)
+        self.separate = separate
         self.record = record
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.workers: list = []
+        self.idle = list(workers)  # started while the sweep was planned; the ones no thread takes are stopped
         self.procs: set = set()
         self.running: dict = {}
 
@@ -188,6 +169,7 @@ class _Local:
         for thread in threads:
             thread.start()
         try:
+            self._stop_idle(len(threads))
             for thread in threads:
                 while thread.is_alive():
                     thread.join(0.2)
@@ -198,10 +180,18 @@ class _Local:
                 thread.join(10)
             raise
 
+    def _stop_idle(self, needed: int) -> None:
+        with self.lock:
+            spare, self.idle = self.idle[needed:], self.idle[:needed]
+        for worker in spare:
+            worker.stop(wait=False)
+
     def _kill_all(self) -> None:
         from .runner import _stop
 
         with self.lock:
+            for worker in self.idle:
+                worker.kill()
             for worker in self.workers:
                 worker.kill()
             for proc in list(self.procs):
@@ -216,8 +206,8 @@ class _Local:
         if not self.separate:
             from .worker import Worker
 
-            worker = Worker(pvbatch=self.pvbatch)
             with self.lock:
+                worker = self.idle.pop() if self.idle else Worker(pvbatch=self.pvbatch, mpi=self.mpi)
                 self.workers.append(worker)
         try:
             while not self.stop.is_set():
@@ -230,7 +220,7 @@ class _Local:
                     self._one(run, worker)
         finally:
             if worker is not None:
-                worker.stop()
+                worker.stop(wait=False)
 
     def _one(self, run: RunSpec, worker) -> None:
         from .runner import list_outputs, run as run_script, script_arguments
@@ -267,6 +257,19 @@ class _Local:
             row["pipeline"] = "new" if result.reset else "kept"
             row["executions"] = result.executions
         self.record(run, row)
+
+
+def _start_workers(jobs: int, mpi, pvbatch) -> list:
+    from ..errors import PvbatchNotFound
+    from .worker import Worker
+
+    try:
+        workers = [Worker(pvbatch=pvbatch, mpi=mpi) for _ in range(jobs)]
+    except PvbatchNotFound:
+        return []  # said once, after the plan is checked
+    for worker in workers:
+        worker.start()
+    return workers
 
 
 def _script_text(script) -> tuple[Path, str]:
@@ -306,6 +309,7 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
           pvbatch: Optional[str] = None, force: bool = False, separate: bool = False, backend: str = "local",
           cwd=None, timeout: Optional[float] = None, partition: Optional[str] = None,
           time_limit: Optional[str] = None, sbatch_args: Sequence[str] = (), dry_run: bool = False,
+          runs_per_task: Optional[int] = None,
           on_plan: Optional[Callable[[list, list], None]] = None,
           on_run: Optional[Callable[[dict], None]] = None,
           on_pending: Optional[Callable[[int], None]] = None) -> SweepResult:
@@ -320,17 +324,24 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
         raise UsageError(f"--backend {backend!r}: use local or slurm")
     script_path, text = _script_text(script)
     spec = read_spec(text, str(script))
-    timesteps = (lambda sp, files: probe_timesteps(sp, files, pvbatch=pvbatch))
-    runs = plan(text, str(script), grid=grid, table=table, variants=variants, timesteps=timesteps)
-    out = Path(os.fspath(out_dir)).resolve()
-    header = {"replay_sweep": 1, "script": str(script_path), "script_name": script_path.name,
-              "script_sha256": _sha(text)}
-    if backend == "local":
-        from .runner import find_pvbatch
+    # Workers boot pvbatch (~1-3 s) while the sweep is planned and checked.
+    early = _start_workers(jobs, mpi, pvbatch) if backend == "local" and not separate and not dry_run else []
+    try:
+        timesteps = (lambda sp, files: probe_timesteps(sp, files, pvbatch=pvbatch))
+        runs = plan(text, str(script), grid=grid, table=table, variants=variants, timesteps=timesteps)
+        out = Path(os.fspath(out_dir)).resolve()
+        header = {"replay_sweep": 1, "script": str(script_path), "script_name": script_path.name,
+                  "script_sha256": _sha(text)}
+        if backend == "local":
+            from .runner import find_pvbatch
 
-        find_pvbatch(pvbatch)  # missing pvbatch is one error up front, not a failed row per run
-    previous = load_manifest(out)
-    _check_out_dir(out, header, previous, force)
+            find_pvbatch(pvbatch)  # missing pvbatch is one error up front, not a failed row per run
+        previous = load_manifest(out)
+        _check_out_dir(out, header, previous, force)
+    except BaseException:
+        for worker in early:
+            worker.kill()
+        raise
     out.mkdir(parents=True, exist_ok=True)
 
     # Rows of the manifest, in order: earlier runs first (kept), then this plan's new ones.
@@ -370,8 +381,12 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
         def submitted(job, job_id):
             result.slurm_script = job.script
 
+        # Earlier runs' times size the tasks to their time limit (slurm.runs_per_task).
+        timed = [r["seconds"] for r in rows.values() if r.get("status") == "ok" and r.get("seconds")]
         slurm_rows = slurm.run_array(script_path, todo, out, mpi=mpi, partition=partition, time_limit=time_limit,
                                      sbatch_args=sbatch_args, dry_run=dry_run, pvbatch=pvbatch, cwd=cwd,
+                                     separate=separate, per_task=runs_per_task, estimate=max(timed, default=None),
+                                     session=lambda run: session_key(spec, run.params, str(script_path)),
                                      on_submit=submitted, on_progress=on_pending) if todo else []
         for row in slurm_rows:
             record(None, row)
@@ -379,7 +394,7 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
     else:
         write_records(out, header, list(rows.values()))
         local = _Local(script_path, spec, out, jobs=min(jobs, max(1, len(todo))), mpi=mpi, pvbatch=pvbatch,
-                       separate=separate, cwd=cwd, timeout=timeout, record=record)
+                       separate=separate, cwd=cwd, timeout=timeout, record=record, workers=early)
         try:
             local.execute(todo)
         except KeyboardInterrupt:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
 
 _SPEC = re.compile(r"_REPLAY_SPEC\s*=\s*_replay_json\.loads\(r'''(.*?)'''\)", re.DOTALL)
 RESERVED = ("output-dir",)
@@ -318,7 +318,7 @@ def plan(script_text: str, script_path: str, *, grid: Sequence[str] = (), table:
     spec = read_spec(script_text, script_path)
     value_sets: list[dict] = []
     if table:
-        from .files import read_text
+        from ..files import read_text
 
         value_sets += expand_table(spec, read_table(read_text(table), table), table)
     if variants is not None:
@@ -341,3 +341,24 @@ def session_key(spec: dict, params: Mapping[str, list[str]], script_path: str) -
     except OSError:
         stamp = 0
     return json.dumps([os.path.abspath(script_path), stamp, files], sort_keys=True)
+
+
+def shown(words) -> str:
+    return " ".join(words) if isinstance(words, (list, tuple)) else str(words)
+
+
+def manifest_row(run: RunSpec, *, folder=None, returncode=None, seconds=None, outputs=(), error=None,
+                 status: Optional[str] = None) -> dict:
+    """One run as the manifest records it (study and the SLURM backend build their rows with this)."""
+    if status is None:
+        status = "ok" if returncode == 0 and not error else "failed"
+    return {
+        "folder": Path(run.folder).as_posix() if not Path(run.folder).is_absolute() else Path(run.folder).name,
+        "params": {name: shown(words) for name, words in run.params.items()},
+        "status": status,
+        "returncode": returncode,
+        "seconds": seconds,
+        "outputs": list(outputs or []),
+        "error": error,
+        "key": run.key,
+    }
