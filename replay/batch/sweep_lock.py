@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from .errors import OutputError
+from ..errors import OutputError
 
 LOCK_NAME = ".replay-sweep.lock"
 _NO_FLOCK = {errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL}
