@@ -143,7 +143,7 @@ def test_preamble_sits_between_runtime_and_recorded_body():
     ast.parse(code)
     preamble = code.index("paraview.compatibility.minor = 9")
     assert code.index("_REPLAY_ARGS.update(") < preamble < code.index("# ---- recorded:")
-    assert preamble < code.index("from paraview.simple import *")
+    assert preamble < code.index("\nfrom paraview.simple import *\n")  # the recording's own import line
     # a trace with no version clue at all gets none
     bare = "from paraview.simple import *\nw = XMLImageDataReader(FileName=['/d/w.vti'])\nShow(w)\n"
     assert "paraview.compatibility" not in replay.convert_trace(bare, source_name="bare.py").code
