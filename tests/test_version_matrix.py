@@ -252,6 +252,20 @@ def test_verify_recorded_with_is_an_upgrade_check(fixture_data):
     assert "matrix_slice.csv" in changed.stdout and "1 of 2 outputs differ" in changed.stdout, changed.stdout
 
 
+def replay_in_a_clean_home(recording: Path, script: Path, version: str, tmp_path: Path):
+    """Convert, run on `version` into tmp_path/out with a home of its own, and check that the run left the colour
+    palette out of the user's ParaView settings (pvbatch saves settings proxies there on exit)."""
+    converted = run_replay("convert", recording, "-o", script)
+    assert converted.returncode == 0, converted.stderr
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = run(version, script, "--output-dir", tmp_path / "out", env=dict(os.environ, HOME=str(home)))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    settings = home / ".config" / "ParaView" / "ParaView-UserSettings.json"
+    assert not settings.exists() or "ColorPalette" not in settings.read_text(), settings.read_text()
+    return proc
+
+
 def test_a_choice_the_running_version_cannot_honour_is_reported_by_line(fixture_data, tmp_path):
     """A 6.1 recording that turns on ANARI rendering (no such property in 5.11) runs on 5.11 with one line
     naming the script line and the reason; the tracer's defaults of 6.1-only properties pass silently."""
@@ -262,15 +276,7 @@ def test_a_choice_the_running_version_cannot_honour_is_reported_by_line(fixture_
     recording.write_text(text.replace(anchor, "# Properties modified on renderView1\n"
                                               "renderView1.EnableRenderingwithANARI = 1\n\n" + anchor))
     script = tmp_path / "anari_replay.py"
-    converted = run_replay("convert", recording, "-o", script)
-    assert converted.returncode == 0, converted.stderr
-    home = tmp_path / "home"
-    home.mkdir()
-    proc = run("5.11", script, "--output-dir", tmp_path / "out", env=dict(os.environ, HOME=str(home)))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    # pvbatch saves settings proxies into the user's settings on exit: the adapter must leave them alone.
-    settings = home / ".config" / "ParaView" / "ParaView-UserSettings.json"
-    assert not settings.exists() or "ColorPalette" not in settings.read_text(), settings.read_text()
+    proc = replay_in_a_clean_home(recording, script, "5.11", tmp_path)
     reported = [line for line in proc.stderr.splitlines() if line.startswith("replay:")]
     line = next(n for n, code in enumerate(script.read_text().splitlines(), 1)
                 if code == "renderView1.EnableRenderingwithANARI = 1")
@@ -286,13 +292,5 @@ def test_a_state_of_another_version_leaves_the_users_palette_alone(fixture_data,
     palette back once its pictures are taken."""
     state = tmp_path / "matrix.pvsm"
     shutil.copy(FIXTURES / "versions" / "5.11" / "matrix.pvsm", state)
-    script = tmp_path / "matrix_replay.py"
-    converted = run_replay("convert", state, "-o", script)
-    assert converted.returncode == 0, converted.stderr
-    home = tmp_path / "home"
-    home.mkdir()
-    proc = run("6.1", script, "--output-dir", tmp_path / "out", env=dict(os.environ, HOME=str(home)))
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    replay_in_a_clean_home(state, tmp_path / "matrix_replay.py", "6.1", tmp_path)
     assert (tmp_path / "out" / "RenderView1.png").exists()
-    settings = home / ".config" / "ParaView" / "ParaView-UserSettings.json"
-    assert not settings.exists() or "ColorPalette" not in settings.read_text(), settings.read_text()
