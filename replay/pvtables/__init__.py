@@ -92,18 +92,19 @@ def calls_for(version: tuple[int, int], calls: dict[str, set[str]]) -> dict[str,
 # pvbatch saves settings proxies into the user's ParaView settings on exit.
 LOOKS = ("RenderView", "Display", "LookupTable", "OpacityFunction", "ScalarBar")
 # Values that describe the data or the session rather than a look: never pinned.
-_NOT_LOOKS = {"RGBPoints", "Points", "ScalarRangeInitialized", "AutomaticRescaleRangeMode", "ViewSize",
-              "ViewTime", "CameraPosition", "CameraFocalPoint", "CameraViewUp", "CameraParallelScale",
-              "CameraViewAngle", "CenterOfRotation", "ColorArrayName", "LookupTable", "Input", "Opacity Array",
-              "ScaleTransferFunction", "OpacityTransferFunction", "DataAxesGrid", "PolarAxes", "Representation",
-              "ColorArrayName", "OpacityArray", "ScalarOpacityFunction", "ScaleFactor", "GaussianRadius",
-              "SelectScaleArray", "SelectOrientationVectors", "SelectInputVectors", "SetScaleArray",
-              "OpacityArrayName", "Title", "ComponentTitle", "RangeLabelFormat", "WindowLocation", "Position",
-              "ScalarBarLength", "StereoType", "ServerStereoType", "OSPRayScaleArray", "GlyphType",
-              "BlockSelectors", "Assembly", "PolarAxes", "UseSeparateColorMap",
-              # interaction, ray tracing and bookkeeping: no part of a batch picture
-              "Camera3DManipulators", "Camera2DManipulators", "Denoise", "NameOfLastPresetApplied",
-              "WindowResizeNonInteractiveRenderDelay"}
+_NOT_LOOKS = {
+    # what the data, the camera or the recording itself decides
+    "RGBPoints", "Points", "ScalarRangeInitialized", "AutomaticRescaleRangeMode", "ViewSize", "ViewTime",
+    "CameraPosition", "CameraFocalPoint", "CameraViewUp", "CameraParallelScale", "CameraViewAngle",
+    "CenterOfRotation", "ColorArrayName", "LookupTable", "Input", "ScaleTransferFunction",
+    "OpacityTransferFunction", "DataAxesGrid", "PolarAxes", "Representation", "OpacityArray",
+    "ScalarOpacityFunction", "ScaleFactor", "GaussianRadius", "SelectScaleArray", "SelectOrientationVectors",
+    "SelectInputVectors", "SetScaleArray", "OpacityArrayName", "Title", "ComponentTitle", "WindowLocation",
+    "Position", "ScalarBarLength", "StereoType", "ServerStereoType", "OSPRayScaleArray", "GlyphType",
+    "BlockSelectors", "Assembly", "UseSeparateColorMap",
+    # interaction, ray tracing and bookkeeping: no part of a batch picture
+    "Camera3DManipulators", "Camera2DManipulators", "Denoise", "NameOfLastPresetApplied",
+    "WindowResizeNonInteractiveRenderDelay"}
 
 
 def _rendered(effective: dict) -> dict:
