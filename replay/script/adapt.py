@@ -4,7 +4,7 @@
 # the recording's version had them, and the looks (background, colour map, lighting) its version gave
 # without writing them down. Here, before the recording runs, the ParaView found at run time is adapted.
 
-_REPLAY_ADAPTED = {"skipped": 0, "warned": set(), "pinned": set()}
+_REPLAY_ADAPTED = {"warned": set(), "pinned": set()}
 
 
 def _replay_running_version():
@@ -136,8 +136,7 @@ def _replay_install_setattr(recorded, running):
         alias = recorded.get("lists", {}).get(value) if isinstance(value, str) else None
         if (known and (_replay_same(default, value) or (alias is not None and _replay_same(default, alias)))) or \
                 _replay_in_defaults_block():
-            _REPLAY_ADAPTED["skipped"] += 1  # the recording wrote the default its version had
-            return
+            return  # the recording wrote the default its version had
         _replay_warn("ParaView %s %s (the recording is from %s); skipped" % (running_name, what, recorded_name))
 
     def _replay_setattr(self, name, value):
@@ -215,7 +214,6 @@ class _ReplayAbsent(object):
         by_type = recorded["defaults"].get(name) or {}
         if (isinstance(default, str) and default in by_type and _replay_same(by_type[default], value)) or \
                 _replay_in_defaults_block():
-            _REPLAY_ADAPTED["skipped"] += 1
             return
         owner, prop = object.__getattribute__(self, "_owner"), object.__getattribute__(self, "_name")
         _replay_warn("ParaView %d.%d has no %s.%s (the recording is from %d.%d); skipped"
