@@ -388,3 +388,26 @@ def test_a_stopped_task_keeps_its_finished_runs_and_the_next_sweep_runs_the_rest
     (task,) = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
     assert [Path(r["folder"]).name for r in task["runs"]] == ["Radius=3,Mode=wait", "Radius=4,Mode=ok"]
     assert [r["status"] for r in _manifest(out)["runs"]] == ["ok"] * 4
+
+
+def test_wait_returns_when_every_run_has_its_status_before_slurm_lists_the_task_done(slurm, tmp_path):
+    """A task stops its worker after its last run, and SLURM lists it for a while after: the sweep's results do not
+    wait for that. Here a real task writes its one status and then lingers; wait returns while squeue still lists
+    it."""
+    from replay.batch import slurm as backend
+
+    status = tmp_path / "run" / backend.STATUS_FILE
+    status.parent.mkdir()
+    job = tmp_path / "linger.sh"
+    job.write_text(f"#!/bin/sh\nsleep 2\necho '{{}}' > {status}\nsleep 60\n")
+    proc = subprocess.run(["sbatch", "--parsable", "-o", str(tmp_path / "log"), str(job)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    job_id = proc.stdout.strip().split(";")[0]
+    try:
+        seen = []
+        backend.wait(job_id, poll=0.5, count=lambda left: 0 if status.exists() else 1, on_progress=seen.append)
+        assert status.exists() and seen[-1] == 0
+        assert job_id in _squeue_ids(), "the task ended before wait returned: the test proves nothing"
+    finally:
+        subprocess.run(["scancel", job_id], capture_output=True, timeout=60)

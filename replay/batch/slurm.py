@@ -474,8 +474,8 @@ def _pending(job_id: str) -> Optional[int]:
 
 def wait(job_id: str, *, poll: float = 1.0, on_progress: Optional[Callable[[int], None]] = None,
          count: Optional[Callable[[int], int]] = None) -> None:
-    """Block until no task of the job is queued or running; Ctrl-C cancels the job. on_progress gets the
-    number of tasks left, or count(tasks left) (run_array: the runs left) when given."""
+    """Block until no task of the job is queued or running, or count says no run is left; Ctrl-C cancels the
+    job. on_progress gets the number of tasks left, or count(tasks left) (run_array: the runs left) when given."""
     failures, last = 0, None
     try:
         while True:
@@ -490,9 +490,22 @@ def wait(job_id: str, *, poll: float = 1.0, on_progress: Optional[Callable[[int]
                 if on_progress and shown != last:
                     on_progress(shown)
                 last = shown
-                if left == 0:
+                if left == 0 or shown == 0:
+                    # Every run left its status: the tasks only stop their workers now, and SLURM takes
+                    # another second or two to list them as done. The results need not wait for that.
                     return
-            time.sleep(poll)
+            if not (count and left):
+                time.sleep(poll)
+                continue
+            # Between squeue calls the runs' own status files tell sooner that the last run is done.
+            deadline = time.monotonic() + poll
+            while time.monotonic() < deadline:
+                time.sleep(min(poll, max(0.2, shown / 1000)))  # stat calls: fewer while many runs are left
+                shown = count(left)
+                if shown == 0:
+                    if on_progress and shown != last:
+                        on_progress(shown)
+                    return
     except KeyboardInterrupt:
         scancel = shutil.which("scancel")
         if scancel:
@@ -609,9 +622,12 @@ def run_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, par
     folders = [Path(entry["folder"]) for task in json.loads(job.tasks.read_text(encoding="utf-8"))["tasks"]
                for entry in task["runs"]]
 
+    remaining = set(folders)
+
     def runs_left(tasks_left: int) -> int:
         # A task serves many runs: its runs' status files say how far it got.
-        return sum(not (folder / STATUS_FILE).exists() for folder in folders)
+        remaining.difference_update([folder for folder in remaining if (folder / STATUS_FILE).exists()])
+        return len(remaining)
 
     wait(job_id, poll=poll, on_progress=on_progress, count=runs_left)
     return collect(job, runs, job_id)
