@@ -44,10 +44,10 @@ def run_pvbatch(script, *args, cwd=None, mpi: int | None = None, timeout: int = 
     return proc
 
 
-def run_replay(*args, cwd=None, input: str | None = None, timeout: int = 120):
+def run_replay(*args, cwd=None, input: str | None = None, timeout: int = 120, env=None):
     """The installed CLI, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "replay", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, input=input, timeout=timeout)
+                          text=True, input=input, timeout=timeout, env=env)
 
 
 def image_difference(a, b) -> tuple[int, int]:

@@ -11,6 +11,11 @@ read the data again. The view side (views, layouts, representations, colour maps
 deleted before each run, so every run renders from a fresh view exactly as a separate pvbatch run does. A new
 session (another script or another file), a failed run, or a script calling Delete/LoadState/ResetSession
 resets the whole ParaView session instead.
+
+Time series: a recording usually shows the data at the first step before it sets its own time, so every run
+needs that step and its own. A reader keeps only its last step, so the worker keeps a copy of the step a
+session's reader made first and, in a kept run, puts it back as the reader's output with the pipeline stamps
+of that request: ParaView then takes it as up to date and reads only the run's own step (StepCache).
 """
 import contextlib
 import io
@@ -29,6 +34,93 @@ VIEW_SIDE = ("extractors", "representations", "scalar_bars", "views", "layouts",
              "piecewise_functions", "transfer_2d_functions")
 # Calls after which the pipeline cannot be trusted to match a fresh run: the next run resets the session.
 SPOILERS = ("Delete", "LoadState", "ResetSession", "Connect", "Disconnect", "ReplaceReaderFileName")
+
+
+class StepCache:
+    """One step per time-aware reader: the data its first execution in the session made, restored in kept
+    runs. Only where it is provably what a fresh read would give: a source (no inputs) on one process (MPI
+    ranks read their own pieces), unchanged since (its modification time), the same type of data. A copy
+    costs memory: one step of that reader."""
+    entries = {}          # "Name#i" -> {"mtime", "request", "time", "data"}
+    enabled = None
+
+    @classmethod
+    def usable(cls):
+        if cls.enabled is None:
+            try:
+                module = servermanager.vtkProcessModule.GetProcessModule()
+                cls.enabled = module.GetNumberOfLocalPartitions() == 1
+            except Exception:  # noqa: BLE001
+                cls.enabled = False
+        return cls.enabled
+
+
+def _pipeline_keys():
+    from vtkmodules.vtkCommonCore import vtkInformationIterator
+    from vtkmodules.vtkCommonDataModel import vtkDataObject
+    from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline as sddp
+
+    return vtkInformationIterator, vtkDataObject, sddp
+
+
+def _remember_step(tag, algorithm):
+    """After the first execution of a source in a run: keep its output unless the copy kept is still good
+    (made by this reader as it is now)."""
+    if not StepCache.usable() or algorithm.GetNumberOfInputPorts() != 0 or algorithm.GetNumberOfOutputPorts() != 1:
+        return
+    _, vtkDataObject, sddp = _pipeline_keys()
+    request_info = algorithm.GetOutputInformation(0)
+    if not (request_info.Has(sddp.TIME_STEPS()) and request_info.Has(sddp.UPDATE_TIME_STEP())):
+        return
+    request = request_info.Get(sddp.UPDATE_TIME_STEP())
+    entry = StepCache.entries.get(tag)
+    if entry and entry["mtime"] == algorithm.GetMTime():
+        return  # still good: later runs' own steps must not replace the step every run shows first
+    output = algorithm.GetOutputDataObject(0)
+    # The executive stamps DATA_TIME_STEP after this event unless the reader did: the request is what it uses.
+    info = output.GetInformation()
+    data_time = info.Get(vtkDataObject.DATA_TIME_STEP()) if info.Has(vtkDataObject.DATA_TIME_STEP()) else request
+    copy = output.NewInstance()
+    copy.DeepCopy(output)
+    StepCache.entries[tag] = {"mtime": algorithm.GetMTime(), "request": request, "time": data_time, "data": copy}
+
+
+def _restore_step(tag, proxy):
+    """In a kept run: make the kept step the reader's output, as the request that made it left it."""
+    entry = StepCache.entries.get(tag)
+    if entry is None:
+        return
+    try:
+        algorithm = proxy.GetClientSideObject()
+        information_iterator, vtkDataObject, sddp = _pipeline_keys()
+        output = algorithm.GetOutputDataObject(0)
+        request_info = algorithm.GetOutputInformation(0)
+        if (algorithm.GetMTime() != entry["mtime"] or output is None
+                or output.GetClassName() != entry["data"].GetClassName()):
+            return
+        info = output.GetInformation()
+        if info.Has(vtkDataObject.DATA_TIME_STEP()) and info.Get(vtkDataObject.DATA_TIME_STEP()) == entry["time"]:
+            return  # it still holds that step
+        # The piece stamps are the same for every request on one process; DeepCopy clears them.
+        stamps = [(key, info.Get(key)) for key in (vtkDataObject.DATA_PIECE_NUMBER(),
+                                                    vtkDataObject.DATA_NUMBER_OF_PIECES(),
+                                                    vtkDataObject.DATA_NUMBER_OF_GHOST_LEVELS()) if info.Has(key)]
+        output.DeepCopy(entry["data"])
+        for key, value in stamps:
+            info.Set(key, value)
+        info.Set(vtkDataObject.DATA_TIME_STEP(), entry["time"])
+        # The executive re-executes a source for any request other than its previous one unless the data's own
+        # time matches; the key that holds the previous request is not wrapped for Python, so find it by name.
+        walk = information_iterator()
+        walk.SetInformationWeak(request_info)
+        walk.InitTraversal()
+        while not walk.IsDoneWithTraversal():
+            key = walk.GetCurrentKey()
+            if key.GetName() == "PREVIOUS_UPDATE_TIME_STEP":
+                request_info.Set(key, entry["request"])
+            walk.GoToNextItem()
+    except Exception:  # noqa: BLE001 - without the copy the reader reads that step again, as a fresh run does
+        StepCache.entries.pop(tag, None)
 
 
 class State:
@@ -56,6 +148,11 @@ def _count_executions(key, proxy):
 
     def seen(obj, event, key=key):
         State.executions[key] = State.executions.get(key, 0) + 1
+        if State.executions[key] == 1:
+            try:
+                _remember_step(key, obj)
+            except Exception:  # noqa: BLE001 - a step not kept is read again, as a fresh run does
+                StepCache.entries.pop(key, None)
 
     algorithm.AddObserver("EndEvent", seen)
     State.observed.add(key)
@@ -103,6 +200,7 @@ def _memoized(name, create):
             simple.SetProperties(proxy, **params)
             simple.SetActiveSource(proxy)
             _set_time(State.times.get(key))
+            _restore_step(tag, proxy)
             return proxy
         finally:
             State.depth -= 1
@@ -111,6 +209,7 @@ def _memoized(name, create):
     CreateObject.__doc__ = create.__doc__
     setattr(CreateObject, "__paraview_create_object_tag", True)
     CreateObject._replay_wrapped = create
+    CreateObject._replay_memoized = True
     return CreateObject
 
 
@@ -125,12 +224,20 @@ def _spoiler(name, original):
     return call
 
 
-def _wrap_simple():
-    modules = servermanager.ActiveConnection.ProxiesNS
-    creators = set()
+def _creator_names():
+    """The paraview.simple functions that make sources, readers and filters, on every release: 5.9 keeps the
+    proxy modules in Connection.Modules (later ones in ProxiesNS) and 6.x no longer exports _func_name_valid
+    (its rule: no parentheses in the name)."""
+    connection = servermanager.ActiveConnection
+    modules = getattr(connection, "ProxiesNS", None) or connection.Modules
+    names = {"OpenDataFile"}
     for module in (modules.sources, modules.filters):
-        creators.update(key for key in dir(module) if simple._func_name_valid(key))
-    creators.add("OpenDataFile")
+        names.update(key for key in dir(module) if not key.startswith("_") and "(" not in key and ")" not in key)
+    return names
+
+
+def _wrap_simple():
+    creators = _creator_names()
     for name in creators:
         original = getattr(simple, name, None)
         if callable(original) and not hasattr(original, "_replay_wrapped"):
@@ -154,9 +261,13 @@ def reset_session():
     simple.SetActiveView(None)
     simple.SetActiveSource(None)
     State.memo, State.times, State.executions, State.observed = {}, {}, {}, set()
-    # ResetSession only adds functions that are missing: drop ours (they carry the paraview tag) and rebuild.
-    simple._remove_functions(vars(simple))
-    simple._add_functions(vars(simple))
+    StepCache.entries = {}
+    # ResetSession only adds functions that are missing: drop ours (they still make proxies on the old
+    # connection) and let paraview.simple add its own again before wrapping those.
+    names = vars(simple)
+    for name in [name for name, value in names.items() if getattr(value, "_replay_memoized", False)]:
+        del names[name]
+    simple._add_functions(names)
     _wrap_simple()
     State.fresh, State.dirty = True, False
 
