@@ -40,7 +40,7 @@ class StepCache:
     """One step per time-aware reader: the data its first execution in the session made, restored in kept
     runs. Only where it is provably what a fresh read would give: a source (no inputs) on one process (MPI
     ranks read their own pieces), unchanged since (its modification time), the same type of data. A copy
-    costs memory: one step of that reader."""
+    costs memory: one step of that reader, kept only if it fits in a quarter of the memory available."""
     entries = {}          # "Name#i" -> {"mtime", "request", "time", "data"}
     enabled = None
 
@@ -63,6 +63,17 @@ def _pipeline_keys():
     return vtkInformationIterator, vtkDataObject, sddp
 
 
+def _available_kib():
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0  # unknown: keep no copy
+
+
 def _remember_step(tag, algorithm):
     """After the first execution of a source in a run: keep its output unless the copy kept is still good
     (made by this reader as it is now)."""
@@ -77,6 +88,8 @@ def _remember_step(tag, algorithm):
     if entry and entry["mtime"] == algorithm.GetMTime():
         return  # still good: later runs' own steps must not replace the step every run shows first
     output = algorithm.GetOutputDataObject(0)
+    if output.GetActualMemorySize() > _available_kib() / 4:
+        return  # a step that big is read again rather than risk running out of memory
     # The executive stamps DATA_TIME_STEP after this event unless the reader did: the request is what it uses.
     info = output.GetInformation()
     data_time = info.Get(vtkDataObject.DATA_TIME_STEP()) if info.Has(vtkDataObject.DATA_TIME_STEP()) else request
