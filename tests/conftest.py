@@ -1,5 +1,7 @@
+import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,23 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "fixtures"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def paraview_settings_of_its_own():
+    """pvbatch reads the user's ParaView settings (the colour palette among them) and saves settings into them on
+    exit: every run of the suite gets a settings folder of its own (ParaView honours XDG_CONFIG_HOME), so neither
+    the machine's settings change a picture nor the tests change the machine's. Tests that want a whole home of
+    their own drop the variable (pv.home_env)."""
+    before = os.environ.get("XDG_CONFIG_HOME")
+    folder = tempfile.mkdtemp(prefix="replay-tests-config-")
+    os.environ["XDG_CONFIG_HOME"] = folder
+    yield Path(folder)
+    if before is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = before
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

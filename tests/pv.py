@@ -44,6 +44,14 @@ def run_pvbatch(script, *args, cwd=None, mpi: int | None = None, timeout: int = 
     return proc
 
 
+def home_env(home) -> dict:
+    """The environment with a home of its own: ParaView's settings and replay's macro folder then live under it
+    (the suite's own XDG_CONFIG_HOME, which would take precedence, is dropped)."""
+    env = dict(os.environ, HOME=str(home))
+    env.pop("XDG_CONFIG_HOME", None)
+    return env
+
+
 def run_replay(*args, cwd=None, input: str | None = None, timeout: int = 120, env=None):
     """The installed CLI, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "replay", *map(str, args)], cwd=cwd, capture_output=True,

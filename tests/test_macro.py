@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pv import assert_same_image, run_pvbatch, run_replay
+from pv import assert_same_image, home_env, run_pvbatch, run_replay
 
 pytestmark = pytest.mark.pvbatch
 
@@ -113,8 +113,7 @@ def test_macro_without_a_trace_converts_the_state(macro, tmp_path, fixture_data)
 
 def test_install_default_folder_and_uninstall(tmp_path):
     env_home = tmp_path / "home"
-    env = {**os.environ, "HOME": str(env_home)}
-    env.pop("XDG_CONFIG_HOME", None)
+    env = home_env(env_home)
     import subprocess
     import sys
 

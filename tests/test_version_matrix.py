@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from pv import FIXTURES, paraview_program, run_replay
+from pv import FIXTURES, home_env, paraview_program, run_replay
 
 from replay.batch.runner import lost_display
 
@@ -87,7 +87,7 @@ def run(version: str, script: Path, *args, env=None) -> subprocess.CompletedProc
     sharing one screen can read each other's windows back, and xvfb-run inside a root fails under pipes."""
     import random
 
-    env = env or dict(os.environ, HOME=str(MATRIX_HOME))
+    env = env or home_env(MATRIX_HOME)
 
     for _ in range(5):
         display = str(random.SystemRandom().randrange(100, 30000))
@@ -236,7 +236,7 @@ def test_a_sweep_keeps_the_pipeline_on_every_version(matrix, version, tmp_path):
     assert procs[fresh].returncode == 0, procs[fresh].stderr[-2000:]
     out = tmp_path / "study"
     proc = run_replay("sweep", root / f"trace-{version}_replay.py", "--grid", "time=0,3,2", "-o", out,
-                      "--pvbatch", pvbatch_of(version), env=dict(os.environ, HOME=str(MATRIX_HOME)), timeout=600)
+                      "--pvbatch", pvbatch_of(version), env=home_env(MATRIX_HOME), timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     import json
 
@@ -282,7 +282,7 @@ def replay_in_a_clean_home(recording: Path, script: Path, version: str, tmp_path
     assert converted.returncode == 0, converted.stderr
     home = tmp_path / "home"
     home.mkdir()
-    proc = run(version, script, "--output-dir", tmp_path / "out", env=dict(os.environ, HOME=str(home)))
+    proc = run(version, script, "--output-dir", tmp_path / "out", env=home_env(home))
     assert proc.returncode == 0, proc.stderr[-3000:]
     settings = home / ".config" / "ParaView" / "ParaView-UserSettings.json"
     assert not settings.exists() or "ColorPalette" not in settings.read_text(), settings.read_text()
