@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from pv import TRACES, assert_different_image, assert_same_image, run_pvbatch, run_replay
+from pv import TRACES, assert_different_image, assert_same_image, loses_display_once, run_pvbatch, run_replay
 
 pytestmark = pytest.mark.pvbatch
 
@@ -102,6 +102,31 @@ def test_mpi_runs_the_script_on_n_ranks(tmp_path):
     proc = run_replay("run", script, "--mpi", "2", timeout=180)
     assert proc.returncode == 0, proc.stderr
     assert "rank 0 of 2" in proc.stdout
+
+
+def test_a_lost_display_is_retried_on_another(tmp_path):
+    """The X server is gone when VTK opens its window ("bad X server connection", then abort): not the script's
+    fault, so `replay run` and the sweep worker start again on another display after a pause, and the run works."""
+    from replay.batch.runner import run
+    from replay.batch.worker import Worker
+
+    script = loses_display_once(tmp_path / "run")
+    result = run(script, {"output-dir": str(tmp_path / "run-out")}, timeout=120)
+    assert (tmp_path / "run" / "lost-once").exists()  # its first attempt did lose the display
+    assert result.ok, result.error
+    assert result.outputs == ["sphere.png"]
+
+    script = loses_display_once(tmp_path / "worker")
+    worker = Worker()
+    try:
+        first = worker.run(script, ["--output-dir", str(tmp_path / "worker-out")], session="s", timeout=120)
+        second = worker.run(script, ["--output-dir", str(tmp_path / "worker-out2")], session="s", timeout=120)
+    finally:
+        worker.stop()
+    assert (tmp_path / "worker" / "lost-once").exists()
+    assert first.ok and second.ok, (first.error, second.error)
+    assert first.outputs == second.outputs == ["sphere.png"]
+    assert (first.reset, second.reset) == (True, False)  # the new worker then serves the next run too
 
 
 def test_command_rules(monkeypatch):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pv import TRACES, image_difference, run_replay
+from pv import TRACES, image_difference, loses_display_once, run_replay
 from replay.batch.gallery import read_data
 
 RECORDING = TRACES / "contour.py"
@@ -293,6 +293,24 @@ def test_mpi_task_runs_ranks_through_srun(slurm, script, local, tmp_path):
         assert row["outputs"] == [reference.name]
         pixels, channel = image_difference(out / row["folder"] / reference.name, reference)
         assert channel <= 2, f"MPI image differs from the serial one beyond compositing noise: {pixels} px, {channel}"
+
+
+def test_a_task_whose_display_is_lost_starts_its_ranks_again_on_another(slurm, tmp_path):
+    """--mpi 2: rank 0 finds no X server ("bad X server connection", abort), srun ends the step; the task starts
+    xvfb-run and srun again on another display after a pause, and both runs work on the new worker (seen in CI:
+    three immediate retries on a loaded node all lost their display)."""
+    from replay.batch.slurm import run_array
+
+    script = loses_display_once(tmp_path / "script")
+    out = tmp_path / "out"
+    rows = run_array(script, [Run("a", {}, "a"), Run("b", {}, "b")], out, mpi=2, time_limit="3", poll=0.3,
+                     session=lambda run: "one")
+    assert (tmp_path / "script" / "lost-once").exists()
+    assert [row["returncode"] for row in rows] == [0, 0], rows
+    assert [row["pipeline"] for row in rows] == ["new", "kept"]
+    assert [row["outputs"] for row in rows] == [["sphere.png"], ["sphere.png"]]
+    (log,) = (out / "slurm" / "logs").iterdir()
+    assert log.read_text(errors="replace").count("bad X server connection") == 1
 
 
 # A replay script (it carries a spec) whose runs can fail, crash pvbatch, or wait: what a task must survive.

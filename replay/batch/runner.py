@@ -250,21 +250,30 @@ def run(script, params: Params = None, *, mpi: int | None = None, pvbatch: str |
     if env:
         full_env = dict(os.environ)
         full_env.update(env)
-    for attempt in (1, 2, 3):
-        if attempt > 1:
-            command = pvbatch_command(mpi=mpi, pvbatch=pvbatch) + [script, *words]
+    result = _run_once(command, cwd, full_env, timeout, out_dir, on_start)
+    for pause in DISPLAY_RETRY_PAUSES:
+        # A lost display is not the script's fault: try again on another one.
+        if result.ok or command[0] != "xvfb-run" or not lost_display(result.stderr):
+            break
+        time.sleep(pause)
+        command = pvbatch_command(mpi=mpi, pvbatch=pvbatch) + [script, *words]
         result = _run_once(command, cwd, full_env, timeout, out_dir, on_start)
-        # Concurrent `xvfb-run -a` can pick the same display number; that is not the script's fault: try again.
-        if attempt == 3 or result.ok or command[0] != "xvfb-run" or not lost_display(result.stderr):
-            return result
     return result
 
 
+# What xvfb-run and VTK say when the X server went wrong, not the script: another run took the display number
+# between xvfb-run's check and its start, the server did not answer or the window could not be created on it
+# (both seen under load), or it offered no OpenGL visual. The SLURM task (slurm._replay_task) uses the same words.
+LOST_DISPLAY_SIGNS = ("bad X server connection", "Xvfb failed to start", "vtkXOpenGLRenderWindow::CreateAWindow",
+                      "Could not find a decent config", "Could not find a decent visual")
+# Seconds to wait before each new display. On a loaded node every new Xvfb was seen unreachable for ~9 s (three
+# immediate retries all failed, the next server a second later worked): waiting 1+2+4 s outlasts that.
+DISPLAY_RETRY_PAUSES = (1, 2, 4)
+
+
 def lost_display(stderr: str) -> bool:
-    """The X server went wrong, not the script: another run took the display number between xvfb-run's
-    check and its start, or the window could not be created on it (seen under load)."""
-    return any(sign in stderr for sign in ("bad X server connection", "Xvfb failed to start",
-                                            "vtkXOpenGLRenderWindow::CreateAWindow"))
+    """The X server went wrong, not the script (see LOST_DISPLAY_SIGNS)."""
+    return any(sign in stderr for sign in LOST_DISPLAY_SIGNS)
 
 
 def _run_once(command, cwd, full_env, timeout, out_dir, on_start=None) -> RunResult:

@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from ..errors import RunError, SlurmUnavailable, UsageError
 from ..files import write_atomic
+from .runner import DISPLAY_RETRY_PAUSES, LOST_DISPLAY_SIGNS
 
 STATUS_FILE = ".replay-status.json"  # .replay* names are not outputs (replay.batch.runner.list_outputs)
 JOB_DIR = "slurm"
@@ -99,9 +100,8 @@ def _replay_task(argv):
     signal.signal(signal.SIGTERM, on_term)
 
     def lost_x(said):
-        # Two xvfb-runs can still meet on one display number: not the script's fault, so retry on another
-        # (replay.batch.runner.run does the same for local runs).
-        return "bad X server connection" in said or "Xvfb failed to start" in said
+        # The display was lost, not the run: retry on another (as replay.batch.runner.run does for local runs).
+        return any(sign in said for sign in LOST_DISPLAY_SIGNS)
 
     def new_display(command):
         number_at = [i + 1 for i in (1, 2) if command[0] == "xvfb-run" and command[i] == "-n"]
@@ -143,7 +143,7 @@ def _replay_task(argv):
         tail = collections.deque(maxlen=200)
         start = time.monotonic()
         returncode = None
-        for attempt in (1, 2, 3):
+        for pause in DISPLAY_RETRY_PAUSES + (None,):
             tail.clear()
             try:
                 child = subprocess.Popen(command, cwd=task["cwd"], stderr=subprocess.PIPE, text=True,
@@ -157,7 +157,10 @@ def _replay_task(argv):
                 sys.stderr.write(line)
                 tail.append(line.rstrip("\n"))
             returncode = child.wait()
-            if returncode == 0 or stopped or not lost_x("\n".join(tail)) or not new_display(command):
+            if returncode == 0 or stopped or pause is None or not lost_x("\n".join(tail)) or not new_display(command):
+                break
+            time.sleep(pause)
+            if stopped:
                 break
         return 0 if finish(run, returncode, time.monotonic() - start, tail) else 1
 
@@ -186,7 +189,7 @@ def _replay_task(argv):
                "session": run["session"]}
         answer, code, tail = None, None, []
         start = time.monotonic()
-        for attempt in (1, 2, 3):
+        for pause in DISPLAY_RETRY_PAUSES + (None,):
             try:
                 if worker is None:
                     worker = start_worker()
@@ -217,7 +220,10 @@ def _replay_task(argv):
             if code in (-signal.SIGTERM, 128 + signal.SIGTERM):
                 time.sleep(0.2)  # SLURM signals the whole task: let our own handler see it first
             tail = list(lines)
-            if stopped or not lost_x("\n".join(tail)) or not new_display(command):
+            if stopped or pause is None or not lost_x("\n".join(tail)) or not new_display(command):
+                break
+            time.sleep(pause)
+            if stopped:
                 break
         seconds = time.monotonic() - start
         if answer is not None:
@@ -247,6 +253,8 @@ def _task_source() -> str:
     return (
         "#!/usr/bin/env python3\n"
         '"""Written by replay sweep --backend slurm: runs one array task from tasks.json."""\n'
+        f"LOST_DISPLAY_SIGNS = {LOST_DISPLAY_SIGNS!r}\n"
+        f"DISPLAY_RETRY_PAUSES = {DISPLAY_RETRY_PAUSES!r}\n\n\n"
         + inspect.getsource(_replay_task)
         + "\n\nif __name__ == '__main__':\n    import sys\n    sys.exit(_replay_task(sys.argv))\n"
     )

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from .runner import (RunResult, _stop, filter_noise, list_outputs, lost_display, output_dir_of,
-                     pvbatch_command)
+from .runner import (DISPLAY_RETRY_PAUSES, RunResult, _stop, filter_noise, list_outputs, lost_display,
+                     output_dir_of, pvbatch_command)
 from .sweep_lock import inherited
 
 DRIVER = Path(__file__).with_name("worker_driver.py")
@@ -87,11 +87,12 @@ class Worker:
         start_wall, start = time.time(), time.monotonic()
         self._take_stderr()
         answer, stray = self._exchange(job, timeout)
-        for _ in range(2):
+        for pause in DISPLAY_RETRY_PAUSES:
             if answer is not None or self.proc is None or not lost_display(self._settled_stderr()):
                 break
-            # Concurrent `xvfb-run -a` can pick the same display number: start over on another one.
+            # The display was lost (see LOST_DISPLAY_SIGNS), not the run: start over on another one.
             self.kill()
+            time.sleep(pause)
             self.command = pvbatch_command(mpi=self.mpi, pvbatch=self.pvbatch) + [str(DRIVER)]
             self.start()
             start_wall, start = time.time(), time.monotonic()
