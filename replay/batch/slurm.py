@@ -110,6 +110,13 @@ def _replay_task(argv):
         command[number_at[0]] = str(random.randrange(100, 30000))
         return True
 
+    def again_on_new_display(command, pause, said):
+        # True after a lost display and its pause: the caller runs the command again, now on another display.
+        if stopped or pause is None or not lost_x(said) or not new_display(command):
+            return False
+        time.sleep(pause)
+        return not stopped
+
     def finish(run, returncode, seconds, tail, extra=None):
         folder = run["folder"]
         outputs = []
@@ -157,10 +164,7 @@ def _replay_task(argv):
                 sys.stderr.write(line)
                 tail.append(line.rstrip("\n"))
             returncode = child.wait()
-            if returncode == 0 or stopped or pause is None or not lost_x("\n".join(tail)) or not new_display(command):
-                break
-            time.sleep(pause)
-            if stopped:
+            if returncode == 0 or not again_on_new_display(command, pause, "\n".join(tail)):
                 break
         return 0 if finish(run, returncode, time.monotonic() - start, tail) else 1
 
@@ -220,10 +224,7 @@ def _replay_task(argv):
             if code in (-signal.SIGTERM, 128 + signal.SIGTERM):
                 time.sleep(0.2)  # SLURM signals the whole task: let our own handler see it first
             tail = list(lines)
-            if stopped or pause is None or not lost_x("\n".join(tail)) or not new_display(command):
-                break
-            time.sleep(pause)
-            if stopped:
+            if not again_on_new_display(command, pause, "\n".join(tail)):
                 break
         seconds = time.monotonic() - start
         if answer is not None:
