@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from replay.batch.runner import DISPLAY_RETRY_PAUSES, lost_display
+from replay.batch.runner import DISPLAY_RETRY_PAUSES, lost_display, xvfb_run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -24,8 +23,7 @@ def pvbatch_command(mpi: int | None = None) -> list[str]:
     if mpi:
         command = ["mpiexec", "--allow-run-as-root", "--oversubscribe", "-n", str(mpi)] + command
     if not os.environ.get("DISPLAY"):
-        # `xvfb-run -a` starts at display 99, so two runs at once race for it: start somewhere random.
-        command = ["xvfb-run", "-a", "-n", str(random.SystemRandom().randrange(100, 30000))] + command
+        command = xvfb_run() + command
     return command
 
 

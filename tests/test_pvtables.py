@@ -1,6 +1,5 @@
 """The committed version tables are what the real releases say: each is made again by its own pvpython
 (replay/pvtables/make.py) and must come out byte for byte the same. One pvpython run per version."""
-import os
 import subprocess
 from pathlib import Path
 
@@ -8,7 +7,7 @@ import pytest
 from pv import paraview_program
 
 from replay import pvtables
-from replay.batch.runner import lost_display
+from replay.batch.runner import lost_display, xvfb_run
 
 MAKE = Path(pvtables.__file__).with_name("make.py")
 
@@ -25,8 +24,8 @@ def test_a_table_for_every_release_debian_ships():
 def test_table_is_what_the_release_says(version, tmp_path):
     target = tmp_path / f"paraview-{version}.json.gz"
     for _ in range(3):
-        proc = subprocess.run(["xvfb-run", "-a", "-n", str(200 + os.getpid() % 20000), pvpython_of(version),
-                               str(MAKE), str(target)], capture_output=True, text=True, timeout=300)
+        proc = subprocess.run([*xvfb_run(), pvpython_of(version), str(MAKE), str(target)], capture_output=True,
+                              text=True, timeout=300)
         if proc.returncode == 0 or not (lost_display(proc.stderr) or proc.returncode in (134, 135, 139)):
             break
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -104,6 +104,35 @@ def test_mpi_runs_the_script_on_n_ranks(tmp_path):
     assert "rank 0 of 2" in proc.stdout
 
 
+# 150 X clients one after another, each with one more started beside it: they come and go as pvbatch's own
+# connections do (an OpenGL probe, then the view's window; under MPI on every rank). Prints how many failed.
+COME_AND_GO = """\
+: > "$1"
+for i in $(seq 150); do
+  xdpyinfo >/dev/null 2>&1 || echo failed >> "$1"
+  (xdpyinfo >/dev/null 2>&1 || echo failed >> "$1") &
+done
+wait
+wc -l < "$1"
+"""
+
+
+def test_every_client_gets_the_virtual_display_while_others_come_and_go(tmp_path):
+    """Xvfb resets by default when its last client leaves, and refuses whoever connects meanwhile: in CI a rank
+    of `--mpi 2` died of it ("bad X server connection" on a server that was up), and xdpyinfo here fails 3-18
+    times in this loop on such a server. The server replay starts (-noreset) refuses none."""
+    import subprocess
+
+    from replay.batch.runner import xvfb_run
+
+    script = tmp_path / "come_and_go.sh"
+    script.write_text(COME_AND_GO)
+    proc = subprocess.run([*xvfb_run(), "sh", str(script), str(tmp_path / "failed")], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0"], f"clients refused the display: {proc.stdout}"
+
+
 def test_a_lost_display_is_retried_on_another(tmp_path):
     """The X server is gone when VTK opens its window ("bad X server connection", then abort): not the script's
     fault, so `replay run` and the sweep worker start again on another display after a pause, and the run works."""

@@ -297,8 +297,8 @@ def test_mpi_task_runs_ranks_through_srun(slurm, script, local, tmp_path):
 
 def test_a_task_whose_display_is_lost_starts_its_ranks_again_on_another(slurm, tmp_path):
     """--mpi 2: rank 0 finds no X server ("bad X server connection", abort), srun ends the step; the task starts
-    xvfb-run and srun again on another display after a pause, and both runs work on the new worker (seen in CI:
-    three immediate retries on a loaded node all lost their display)."""
+    xvfb-run and srun again on another display after a pause, and both runs work on the new worker. (CI saw three
+    retries in a row lose their display, to Xvfb's reset between clients, before replay started it -noreset.)"""
     from replay.batch.slurm import run_array
 
     script = loses_display_once(tmp_path / "script")

@@ -13,7 +13,6 @@ wrappers pvbatch-X.Y). All runs happen once, in the module fixture, two at a tim
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 from pv import FIXTURES, home_env, paraview_program, run_replay
 
-from replay.batch.runner import lost_display
+from replay.batch.runner import lost_display, xvfb_run
 
 VERSIONS = ("5.9", "5.11", "5.13", "6.1")
 SERIES = [f"/tmp/replay-fixtures/data/series/wave_{i:04d}.vti" for i in range(5)]
@@ -85,13 +84,9 @@ MATRIX_HOME = Path(tempfile.mkdtemp(prefix="replay-matrix-home-"))
 def run(version: str, script: Path, *args, env=None) -> subprocess.CompletedProcess:
     """The script under that version's pvbatch, with an X server of its own started outside the root: two runs
     sharing one screen can read each other's windows back, and xvfb-run inside a root fails under pipes."""
-    import random
-
     env = env or home_env(MATRIX_HOME)
-
     for _ in range(5):
-        display = str(random.SystemRandom().randrange(100, 30000))
-        proc = subprocess.run(["xvfb-run", "-a", "-n", display, pvbatch_of(version), str(script), *map(str, args)],
+        proc = subprocess.run([*xvfb_run(), pvbatch_of(version), str(script), *map(str, args)],
                               capture_output=True, text=True, timeout=600, env=env)
         # A window the X server could not create (seen under load, on every version), or Mesa killed by a
         # signal, is the machine, not the script.

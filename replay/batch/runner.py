@@ -90,10 +90,23 @@ def pvbatch_command(mpi: int | None = None, pvbatch: str | None = None) -> list[
         command = mpi_launcher(mpi) + command
     if needs_xvfb(exe):
         # One X server for all ranks: xvfb-run outside mpiexec.
-        # `xvfb-run -a` alone starts looking at display 99, so concurrent runs race for the same number;
-        # a random start makes that rare (and run()/the worker retry when it happens anyway).
-        command = ["xvfb-run", "-a", "-n", str(random.SystemRandom().randrange(100, 30000))] + command
+        command = xvfb_run() + command
     return command
+
+
+# xvfb-run's own screen, and -noreset: by default Xvfb resets whenever its last client disconnects, and a client
+# that connects during the reset gets no display. pvbatch connects more than once (ParaView probes OpenGL on a
+# window of its own, then opens the view's), and under MPI every rank does, so without it a run now and then
+# died with "bad X server connection" on a server that was up (xdpyinfo coming and going 300 times: 3-18 refused
+# with resets, none without; tests/test_run.py).
+XVFB_SERVER_ARGS = "-screen 0 1280x1024x24 -noreset"
+
+
+def xvfb_run() -> list[str]:
+    """The words that run a command inside its own virtual X server."""
+    # `xvfb-run -a` alone starts looking at display 99, so concurrent runs race for the same number; a random
+    # start makes that rare (and run()/the worker retry when it happens anyway).
+    return ["xvfb-run", "-a", "-n", str(random.SystemRandom().randrange(100, 30000)), "-s", XVFB_SERVER_ARGS]
 
 
 def _words(value) -> list[str]:
@@ -262,12 +275,11 @@ def run(script, params: Params = None, *, mpi: int | None = None, pvbatch: str |
 
 
 # What xvfb-run and VTK say when the X server went wrong, not the script: another run took the display number
-# between xvfb-run's check and its start, the server did not answer or the window could not be created on it
-# (both seen under load), or it offered no OpenGL visual. The SLURM task (slurm._replay_task) uses the same words.
+# between xvfb-run's check and its start, the server did not answer or the window could not be created on it,
+# or it offered no OpenGL visual. The SLURM task (slurm._replay_task) uses the same words.
 LOST_DISPLAY_SIGNS = ("bad X server connection", "Xvfb failed to start", "vtkXOpenGLRenderWindow::CreateAWindow",
                       "Could not find a decent config", "Could not find a decent visual")
-# Seconds to wait before each new display. On a loaded node every new Xvfb was seen unreachable for ~9 s (three
-# immediate retries all failed, the next server a second later worked): waiting 1+2+4 s outlasts that.
+# Seconds to wait before each new display: spread out, so whatever took the display has time to pass.
 DISPLAY_RETRY_PAUSES = (1, 2, 4)
 
 
