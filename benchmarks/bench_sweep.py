@@ -115,7 +115,7 @@ def main() -> None:
     import paths
 
     paths.install_data()
-    from replay.cli import main as cli
+    from replay.cli.app import main as cli
 
     work = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     # pvbatch reads ~/.config/ParaView/ParaView-UserSettings.json at start: a shared HOME where something

@@ -54,7 +54,7 @@ def __getattr__(name):
         return ReplayError
     # The implementations live in modules named differently from these functions: a submodule
     # import would otherwise rebind replay.run to the module.
-    modules = {"run": "batch.runner", "sweep": "batch.study", "verify": "verification"}
+    modules = {"run": "batch.runner", "sweep": "batch.study", "verify": "verification.verify"}
     if name in modules:
         import importlib
 

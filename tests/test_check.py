@@ -182,7 +182,7 @@ def test_noqa_on_the_line_silences_those_codes_only(folder):
 # -- the core rules, in-process ----------------------------------------------------------------
 
 def test_lint_core_takes_text_and_gives_coded_diagnostics():
-    from replay.check import lint
+    from replay.lint.rules import lint
 
     found, stale = lint(DIRTY, "dirty.py", "dirty_replay.py", None)
     assert stale is None
@@ -192,7 +192,7 @@ def test_lint_core_takes_text_and_gives_coded_diagnostics():
 
 def test_literal_time_is_fine_when_the_replay_script_has_a_time_parameter():
     import replay
-    from replay.check import lint
+    from replay.lint.rules import lint
 
     script = replay.convert_trace(CLEAN, source_name="clean.py").code
     assert lint(CLEAN, "clean.py", "clean_replay.py", script) == ([], None)
@@ -203,21 +203,21 @@ def test_literal_time_is_fine_when_the_replay_script_has_a_time_parameter():
 
 
 def test_relative_input_path_is_not_rp004():
-    from replay.check import lint
+    from replay.lint.rules import lint
 
     text = CLEAN.replace("/tmp/replay-fixtures/data/wave.vti", "data/wave.vti")
     assert [d.code for d in lint(text, "clean.py", "clean_replay.py", None)[0]] == ["RP006"]
 
 
 def test_windows_absolute_path_is_rp004():
-    from replay.check import lint
+    from replay.lint.rules import lint
 
     text = CLEAN.replace("/tmp/replay-fixtures/data/wave.vti", "C:\\\\Users\\\\me\\\\wave.vti")
     assert "RP004" in [d.code for d in lint(text, "clean.py", "clean_replay.py", None)[0]]
 
 
 def test_gui_only_comment_marked_call_is_rp002():
-    from replay.check import lint
+    from replay.lint.rules import lint
 
     text = CLEAN + "# only when running from the GUI\nSetActiveView(renderView1)\n"
     codes = [d.code for d in lint(text, "clean.py", "clean_replay.py", None)[0]]
@@ -225,7 +225,7 @@ def test_gui_only_comment_marked_call_is_rp002():
 
 
 def test_header_options_round_trip_quoted_params():
-    from replay.check import header_options
+    from replay.lint.rules import header_options
 
     script = ("# replay: generated from my trace.py (ParaView 5.11.0 trace) by: "
               "replay convert 'my trace.py' --param Isosurfaces --param 'contour1.Iso surfaces'\n")
@@ -278,7 +278,7 @@ def test_sync_reports_a_broken_recording_in_one_line_and_writes_nothing(folder):
     ("tk = GetTimeKeeper()\ntk.Time = float('3')", [(17, 11)]),
 ])
 def test_computed_time_is_rp006_at_its_value(line, expected):
-    from replay.check import lint
+    from replay.lint.rules import lint
 
     text = CLEAN.replace("animationScene1.AnimationTime = 2.0\n", "") + "t0 = 1.0\ntimes = [1.0]\n" + line + "\n"
     found, _ = lint(text, "clean.py", "clean_replay.py", None)
@@ -373,7 +373,7 @@ def test_many_files_in_worker_processes_give_the_same_report_as_one(folder):
     ("# noqa", "RP001", False),
 ])
 def test_noqa_comment_forms(comment, code, silenced):
-    from replay.check import suppressed
+    from replay.lint.rules import suppressed
 
     assert suppressed(["x = 1", f"Connect()  {comment}"], 2, code) is silenced
     assert suppressed(["x = 1", f"Connect()  {comment}"], 1, code) is False

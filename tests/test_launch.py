@@ -1,4 +1,4 @@
-"""replay/launch.py: plain convert/check/sync command lines run without the CLI framework, read exactly
+"""replay/cli/launch.py: plain convert/check/sync command lines run without the CLI framework, read exactly
 as the typer app reads them, and without loading what those commands do not need."""
 import json
 import shutil
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from replay.launch import plain_call
+from replay.cli.launch import plain_call
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = ROOT / "fixtures" / "traces" / "contour.py"
 
 # What convert, check and sync must never load: the CLI framework and the pydantic it validates with,
 # rich (its markdown alone is ~0.15 s), and the batch side.
-HEAVY = ("typer", "click", "pydantic", "rich", "markdown_it", "replay.cli", "replay.batch", "replay.verification")
+HEAVY = ("typer", "click", "pydantic", "rich", "markdown_it", "replay.cli.app", "replay.cli.commands", "replay.batch", "replay.verification")
 
 PLAIN = [
     ["convert", "t.py"],
@@ -40,7 +40,7 @@ NOT_PLAIN = [
 def test_plain_command_lines_read_as_typer_reads_them(argv):
     import typer.main
 
-    from replay.cli import app
+    from replay.cli.app import app
 
     command = typer.main.get_command(app).commands[argv[0]]
     expected = command.make_context(argv[0], list(argv[1:])).params
@@ -60,7 +60,7 @@ def test_everything_else_goes_to_typer(argv):
 
 DRIVER = """
 import json, sys
-from replay.launch import main
+from replay.cli.launch import main
 try:
     main(sys.argv[2:])
 except SystemExit:
@@ -83,6 +83,6 @@ def test_convert_check_sync_load_nothing_heavy(tmp_path, command):
     proc = subprocess.run([sys.executable, "-c", DRIVER, str(modules_file), *words], capture_output=True, text=True)
     assert "Traceback" not in proc.stderr, proc.stderr
     modules = json.loads(modules_file.read_text())
-    assert "replay.launch" in modules and "libcst" in modules  # the command did run
+    assert "replay.cli.launch" in modules and "libcst" in modules  # the command did run
     loaded = [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
     assert loaded == [], f"{' '.join(command)} loads {loaded}"

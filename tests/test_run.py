@@ -194,7 +194,7 @@ def test_help_after_the_script_is_the_scripts_help(contour_script):
 
 
 def test_script_help_words(monkeypatch):
-    from replay.cli import _script_help
+    from replay.cli.app import _script_help
 
     assert _script_help(["run", "s.py", "--time", "2", "--help"]) == ["run", "s.py", "--time", "2", "--", "--help"]
     assert _script_help(["run", "--mpi", "2", "s.py", "-h"]) == ["run", "--mpi", "2", "s.py", "--", "-h"]

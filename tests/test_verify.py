@@ -198,7 +198,7 @@ def test_verify_without_outputs_is_not_same(tmp_path):
 
 
 def test_compare_pairs_by_name_and_a_missing_side_differs(tmp_path):
-    from replay.verification import compare
+    from replay.verification.verify import compare
 
     first, second = tmp_path / "a", tmp_path / "b"
     (first / "sub").mkdir(parents=True)
@@ -218,7 +218,7 @@ def test_compare_pairs_by_name_and_a_missing_side_differs(tmp_path):
 
 
 def test_tolerance_for_images_and_data(tmp_path):
-    from replay.verification import compare
+    from replay.verification.verify import compare
 
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir()

@@ -1,4 +1,13 @@
-"""What real ParaView releases define, read from them (make.py) and committed, so the converter needs none.
+"""What real ParaView releases define, read from them by generators beside each table and committed, so the
+converter needs none. Regenerate each under the pvpython of the release it comes from:
+
+- paraview-X.Y.json.gz (the version tables): `xvfb-run -a pvpython-X.Y replay/pvtables/make.py`;
+- reader_files.py (readers' file properties; unset_files.py reads it): `xvfb-run -a pvpython
+  replay/pvtables/make_reader_files.py > replay/pvtables/reader_files.py` (5.11);
+- pynames.py (a state's XML property names -> paraview.simple names): `xvfb-run -a pvpython
+  replay/pvtables/make_pynames.py > replay/pvtables/pynames.py` (5.11).
+
+The version tables:
 
 One gzipped JSON table per release Debian ships (5.9, 5.11, 5.13, 6.1). The converter takes from them what a
 script needs to run on a version other than the recording's (script/adapt.py does the adapting at run time):

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 
 from ..model import Diagnostic, Inventory, Site
-from ..unset_files import optional_file, unset_file
-from .pynames import PYTHON_NAMES
+from ..pvtables.unset_files import optional_file, unset_file
+from ..pvtables.pynames import PYTHON_NAMES
 
 # Views whose picture SaveScreenshot can save at a recorded size (the ones `replay verify` saves).
 RENDER_VIEWS = ("RenderView", "OrthographicSliceView")

@@ -8,7 +8,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from ..model import Diagnostic, Inventory, Site
-from ..unset_files import optional_file, unset_file
+from ..pvtables.unset_files import optional_file, unset_file
 from .codegen import layout
 from .literals import NOT_LITERAL, call_name, dotted, literal
 

@@ -1,4 +1,5 @@
-"""The `replay` command. The only place that prints for users and picks exit codes."""
+"""The `replay` typer app: convert and inspect, and the registrar of the other commands (commands/). With
+launch.py, the only place that prints for users and picks exit codes."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from .completion import param_names
-from .errors import ReplayError
+from ..errors import ReplayError
 
 app = typer.Typer(
     add_completion=True,
@@ -38,7 +39,7 @@ def convert(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="Print errors only."),
 ) -> None:
     """Write a pvbatch-ready replay script for a recording."""
-    from .launch import convert_command  # also run without typer, for plain command lines
+    from .convert import convert_command  # also run without typer, for plain command lines
 
     convert_command(input, output, param, embed=embed, target_version=target_version, quiet=quiet)
 
@@ -49,7 +50,7 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list: name, kind, proxy, property, default, line."),
 ) -> None:
     """List the parameters convert would create, and every property --param could select."""
-    from .recordings import inspect_file
+    from ..recordings import inspect_file
 
     path = str(input)
     params, inventory = inspect_file(path)
@@ -80,9 +81,16 @@ def inspect(
         console.print(f"{path}:{d.line}:{d.col}: warning: {d.message}", markup=False, soft_wrap=True)
 
 
-# Each command module adds itself to `app`; they import nothing heavy at module level.
-from .commands import check as _check, run as _run, sweep as _sweep, verify as _verify  # noqa: E402,F401
-from .commands import macro as _macro  # noqa: E402,F401
+# The commands beyond convert/inspect, one module each; none imports this module, and none imports anything
+# heavy at module level.
+from .commands import check, macro, run, sweep, verify  # noqa: E402
+
+app.command()(check.check)
+app.command()(check.sync)
+app.command(context_settings=run.CONTEXT_SETTINGS)(run.run)
+app.command()(sweep.sweep)
+app.command()(verify.verify)
+app.add_typer(macro.macro_app, name="macro")
 
 
 _RUN_OPTIONS_WITH_VALUES = {"--mpi", "--pvbatch", "--timeout"}

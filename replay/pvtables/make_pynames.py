@@ -1,6 +1,6 @@
 """Regenerate pynames.py from a real ParaView (run under pvpython, never imported by replay):
 
-    xvfb-run -a pvpython replay/state/make_pynames.py > replay/state/pynames.py
+    xvfb-run -a pvpython replay/pvtables/make_pynames.py > replay/pvtables/pynames.py
 
 A state stores properties by their XML names (ContourValues, SelectInputScalars); paraview.simple
 and traces use the names made from their labels (Isosurfaces, ContourBy). The table keeps, for every

@@ -1,7 +1,7 @@
 """Lint rules for `replay check`: recording text (and its paired replay script's text) in, diagnostics out.
 
 The rules reuse the converter's own analysis (read -> find), so `check` and `convert` never disagree
-about what a recording sets, removes or needs. File access stays in replay/commands/check.py.
+about what a recording sets, removes or needs. File access stays in replay/lint/files.py.
 """
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from .errors import ReplayError, UsageError
-from .model import Diagnostic
-from .script.emit import MARK as GENERATED_MARK
+from ..errors import ReplayError, UsageError
+from ..model import Diagnostic
+from ..script.emit import MARK as GENERATED_MARK
 
 # code -> one-line summary; the README documents each with an example.
 CODES = {
@@ -148,7 +148,7 @@ def script_spec(script_text: str) -> list[dict] | None:
 
 
 def regenerate(recording_text: str, source_name: str, script_name: str, options: Options) -> str:
-    from .recordings import convert_text
+    from ..recordings import convert_text
 
     return convert_text(recording_text, list(options.params), source_name=source_name, script_name=script_name,
                         embed=options.embed, target_version=options.target_version).code
@@ -190,7 +190,7 @@ class _Analysis:
 
 
 def _inspected(text: str, source_name: str) -> _Analysis:
-    from . import inspect
+    from .. import inspect
 
     _, inventory = inspect(text, source_name)
     return _Analysis(inventory.removed, inventory.needs, inventory.candidates)
@@ -198,7 +198,7 @@ def _inspected(text: str, source_name: str) -> _Analysis:
 
 def _converted(text: str, source_name: str, script_name: str, options: Options) -> _Analysis:
     """One conversion serves both the rules and the staleness test (the costly part is the analysis)."""
-    from .recordings import convert_text
+    from ..recordings import convert_text
 
     result = convert_text(text, list(options.params), source_name=source_name, script_name=script_name,
                           embed=options.embed, target_version=options.target_version)
@@ -215,7 +215,7 @@ def computed_times(text: str) -> list[tuple[int, int, str]]:
     """
     import ast
 
-    from .trace.find import time_property
+    from ..trace.find import time_property
 
     if not _TIME_HINT.search(text):
         return []  # every time in the text is a plain number: skip the parse
@@ -273,7 +273,7 @@ def lint(text: str, source_name: str, paired_name: str, paired_text: str | None)
     `paired_text` is the recording's `<stem>_replay.py`, if there is one. Raises the reader's
     ReplayError (ParseError, NotARecording...) for input that is not a recording.
     """
-    from .source import detect_kind
+    from ..source import detect_kind
 
     analysis, stale = None, None
     if paired_text is not None:
@@ -329,15 +329,15 @@ def lint(text: str, source_name: str, paired_name: str, paired_text: str | None)
 
 
 def paired_name(recording_name: str) -> str:
-    from .script.emit import default_script_name
+    from ..script.emit import default_script_name
 
     return default_script_name(recording_name)
 
 
 def looks_like_recording(text: str) -> bool:
     """Cheap test before any parser: XML (a state) or Python that imports paraview, not a generated script."""
-    from .source import detect_kind
-    from .trace.read import _PARAVIEW_IMPORT
+    from ..source import detect_kind
+    from ..trace.read import _PARAVIEW_IMPORT
 
     if detect_kind(text) == "state":
         return True

@@ -1,6 +1,6 @@
-"""`replay check` (the lint) and `replay sync` (the replay-convert pre-commit hook), on replay.cli.app.
+"""`replay check` (the lint) and `replay sync` (the replay-convert pre-commit hook), registered by replay/cli/app.py.
 
-The work is in replay/checkfiles.py, which replay/launch.py also runs without typer.
+The work is in replay/lint/files.py, which replay/cli/launch.py also runs without typer.
 """
 from __future__ import annotations
 
@@ -8,11 +8,7 @@ from typing import List
 
 import typer
 
-from ..checkfiles import check_paths, sync_paths  # noqa: F401 - their home before checkfiles.py
-from ..cli import app
 
-
-@app.command()
 def check(
     files: List[str] = typer.Argument(..., help="Recordings (traces, .pvsm states) and replay scripts."),
     select: List[str] = typer.Option([], "--select", help="Only these codes or prefixes (RP001,RP00; ALL). "
@@ -24,17 +20,16 @@ def check(
                              "at most 8; 1 = no extra process)."),
 ) -> None:
     """Lint recordings for batch replay: `path:line:col: CODE message` per problem; exit 1 if any."""
-    from ..checkfiles import run_check
+    from ...lint.files import run_check
 
     run_check(files, select, ignore, skip_other, jobs)
 
 
-@app.command()
 def sync(
     files: List[str] = typer.Argument(..., help="Recordings; other files (and replay scripts) are skipped."),
 ) -> None:
     """Write or refresh <stem>_replay.py beside each recording, keeping the --param options of an existing
     one. Exit 1 when a file was written or a recording could not be converted (pre-commit's convention)."""
-    from ..checkfiles import run_sync
+    from ...lint.files import run_sync
 
     run_sync(files)

@@ -4,7 +4,7 @@
 CLI framework would cost more than the conversion: loading typer and the pydantic it validates
 values with takes longer than parsing a recording. So when their command line is plain — known
 options, each with a plain value — they run from here. Anything else (help, a mistake in the
-arguments, every other command) goes to the typer app in replay/cli.py, which declares the same
+arguments, every other command) goes to the typer app in replay/cli/app.py, which declares the same
 options and reports errors; both paths end in the same functions.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ FLAG = object()
 MANY = object()
 
 # command -> (keyword for the positional arguments, how many (1 = exactly one, MANY = one or more),
-#             option -> (keyword, FLAG | MANY | str | int)); the declarations are in cli.py and
+#             option -> (keyword, FLAG | MANY | str | int)); the declarations are in app.py and
 #             commands/check.py, and tests/test_launch.py checks that both paths read the same.
 COMMANDS = {
     "convert": ("input", 1, {
@@ -72,38 +72,21 @@ def plain_call(argv: list[str]):
     return command, kwargs
 
 
-def convert_command(input: str, output: str | None = None, param=(), embed: bool = False,
-                    target_version: str | None = None, quiet: bool = False) -> None:
-    """`replay convert`: write the script, report notes and warnings on stderr."""
-    from .recordings import convert_file
-
-    path = str(input)
-    result, out = convert_file(path, output, list(param), embed=embed, target_version=target_version)
-    if out == "-":
-        sys.stdout.write(result.code)
-    if not quiet:
-        for d in result.notes:
-            _err(d.format(path))
-        for d in result.warnings:
-            _err(f"{path}:{d.line}:{d.col}: warning: {d.message}")
-        if out != "-":
-            names = ", ".join(f"--{p.name}" for p in result.parameters)
-            _err(f"wrote {out} ({len(result.parameters)} parameters: {names})")
-
-
 def _err(line: str) -> None:
     sys.stderr.write(line + "\n")
 
 
 def _run(command: str, kwargs: dict) -> None:
     if command == "convert":
+        from .convert import convert_command
+
         convert_command(**kwargs)
     elif command == "check":
-        from .checkfiles import run_check
+        from ..lint.files import run_check
 
         run_check(**kwargs)
     else:
-        from .checkfiles import run_sync
+        from ..lint.files import run_sync
 
         run_sync(**kwargs)
 
@@ -113,11 +96,11 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     call = plain_call(argv)
     if call is None:
-        from .cli import main as typer_main
+        from .app import main as typer_main
 
         typer_main(argv)
         return
-    from .errors import ReplayError
+    from ..errors import ReplayError
 
     try:
         _run(*call)

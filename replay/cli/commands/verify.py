@@ -1,4 +1,4 @@
-"""`replay verify` (registered on replay.cli.app)."""
+"""`replay verify` , registered by replay/cli/app.py."""
 from __future__ import annotations
 
 import sys
@@ -6,10 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import app
 
-
-@app.command()
 def verify(
     recording: str = typer.Argument(..., help="The recording: a trace (.py) or a state (.pvsm)."),
     script: Optional[str] = typer.Option(None, "--script", "-s", help="Check this existing replay script "
@@ -34,7 +31,7 @@ def verify(
     from rich.table import Table
     from rich.text import Text
 
-    from ..verification import verify as run_verify
+    from ...verification.verify import verify as run_verify
 
     result = run_verify(recording, script=script, tolerance=tolerance, keep=keep, pvbatch=pvbatch,
                         recorded_with=recorded_with, native_look=native_look)

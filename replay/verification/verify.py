@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DataMissing, PvbatchNotFound, ReplayError, UsageError
+from ..errors import DataMissing, PvbatchNotFound, ReplayError, UsageError
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pnm"}
 # Formats ParaView writes that carry no data to compare beyond their bytes.
@@ -89,7 +89,7 @@ class VerifyResult:
 
 def missing_inputs(text: str, source_name: str, base_dir: str) -> list:
     """[(path, line)] for every file the recording reads that does not exist here, each path once."""
-    from . import inspect
+    from .. import inspect
 
     params, _ = inspect(text, source_name)
     missing: dict[str, int | None] = {}
@@ -130,8 +130,8 @@ for name, image in {layouts!r}:
 
 
 def state_screenshots_script(text: str, source_name: str, state_path: str) -> str:
-    from .state.convert import inspect_state
-    from .state.emit import image_name
+    from ..state.convert import inspect_state
+    from ..state.emit import image_name
 
     _, inventory = inspect_state(text, source_name)
     views = [(v["name"], image_name(v["name"], "view"), v["size"]) for v in inventory.extra.get("views", [])]
@@ -141,21 +141,21 @@ def state_screenshots_script(text: str, source_name: str, state_path: str) -> st
 
 def replay_script(text: str, source_name: str, state_path: str | None = None) -> str:
     """The replay as `replay convert` makes it, with no --param: every parameter at its default."""
-    from .source import detect_kind
+    from ..source import detect_kind
 
     if detect_kind(text) == "state":
-        from .state.convert import convert_state
+        from ..state.convert import convert_state
 
         # An absolute state path: the script runs from the work folder, not beside the state.
         return convert_state(text, [], source_name=source_name, script_name="replay.py", state_path=state_path).code
-    from .trace.convert import convert_trace
+    from ..trace.convert import convert_trace
 
     return convert_trace(text, [], source_name=source_name, script_name="replay.py").code
 
 
 def script_source_note(script_text: str, recording_text: str) -> str | None:
     """A replay script made from another version of the recording is worth a word before comparing."""
-    from .script.emit import digest
+    from ..script.emit import digest
 
     for line in script_text.splitlines()[:5]:
         if line.startswith("# replay: source-sha256 "):
@@ -320,10 +320,10 @@ def measure(pairs: list, tolerance: float, *, pvpython: str | None = None, timeo
 
 def _read_recording(recording) -> tuple:
     """(text, path or None, display name). A str with a newline is the recording's text."""
-    from .files import read_text
+    from ..files import read_text
 
     if isinstance(recording, str) and "\n" in recording:
-        from .source import detect_kind
+        from ..source import detect_kind
 
         return recording, None, "recording.pvsm" if detect_kind(recording) == "state" else "recording.py"
     path = os.fspath(recording)
@@ -334,7 +334,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _run_side(side: Side, *, pvbatch, mpi, timeout, cwd, extra=()) -> Side:
-    from .batch.runner import run
+    from ..batch.runner import run
 
     result = run(side.script, ["--output-dir", side.output_dir, *extra], mpi=mpi, pvbatch=pvbatch, cwd=cwd,
                  timeout=timeout)
@@ -375,8 +375,8 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
         raise DataMissing(f"the recording reads data that is not here: {files} (verify runs the recording as "
                           "recorded, so it needs its data at the recorded paths)", path or name, first_line,
                           1 if first_line else None)
-    from .files import read_text
-    from .source import detect_kind
+    from ..files import read_text
+    from ..source import detect_kind
 
     replay_text = read_text(script) if script else None
     if work_dir:
@@ -393,7 +393,7 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
         if state_path:
             recording_code = state_screenshots_script(text, name, state_path)
         else:
-            from .trace.convert import batch_only
+            from ..trace.convert import batch_only
 
             batch = batch_only(text, name)
             recording_code = batch.code
@@ -434,7 +434,7 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
 
 def _pvbatch_path(explicit: str | None) -> str | None:
     try:
-        from .batch.runner import find_pvbatch
+        from ..batch.runner import find_pvbatch
 
         return find_pvbatch(explicit)
     except (ImportError, ReplayError):

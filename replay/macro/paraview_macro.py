@@ -108,5 +108,5 @@ def main():
 
 
 # ParaView runs a macro as a script; replay only reads this file's text to install it.
-if __name__ != "replay.paraview_macro":
+if __name__ != "replay.macro.paraview_macro":
     main()

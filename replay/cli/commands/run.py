@@ -1,4 +1,4 @@
-"""`replay run` (registered on replay.cli.app)."""
+"""`replay run`, registered by replay/cli/app.py."""
 from __future__ import annotations
 
 import sys
@@ -6,10 +6,10 @@ from typing import Optional
 
 import typer
 
-from ..cli import app
+# Every word after the script goes to the script, options included.
+CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(
     ctx: typer.Context,
     script: str = typer.Argument(..., help="A replay script (from replay convert), or any pvbatch script."),
@@ -26,8 +26,8 @@ def run(
     """
     import os
 
-    from ..errors import InputError
-    from ..batch.runner import run as run_script
+    from ...errors import InputError
+    from ...batch.runner import run as run_script
 
     if not os.path.isfile(script):
         raise InputError("no such file" if not os.path.exists(script) else "not a file", script)

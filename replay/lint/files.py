@@ -1,8 +1,8 @@
 """The file edge of `replay check` (the lint) and `replay sync` (the replay-convert pre-commit hook).
 
 It reads recordings and their `<stem>_replay.py`, and only `sync` writes. No CLI framework here:
-replay/launch.py runs these for plain command lines (the hooks call them on every commit), and
-replay/commands/check.py declares their options for help and everything else.
+replay/cli/launch.py runs these for plain command lines (the hooks call them on every commit), and
+replay/cli/commands/check.py declares their options for help and everything else.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import sys
 
 def _read(path: str):
     """(text, None) or (None, ReplayError)."""
-    from .errors import ReplayError
-    from .files import read_text
+    from ..errors import ReplayError
+    from ..files import read_text
 
     try:
         return read_text(path), None
@@ -22,7 +22,7 @@ def _read(path: str):
 
 
 def _problem(path, exc):
-    from .check import Problem
+    from .rules import Problem
 
     return Problem(path, exc.line or 1, exc.col or 1, "RP000", exc.message)
 
@@ -30,7 +30,7 @@ def _problem(path, exc):
 def _check_script(script_path: str, script_text: str, recording_path: str | None = None,
                   recording_text: str | None = None):
     """RP005 for one replay script, or None."""
-    from .check import Problem, header_options, staleness
+    from .rules import Problem, header_options, staleness
 
     options = header_options(script_text)
     if options is None:
@@ -49,8 +49,8 @@ def _check_script(script_path: str, script_text: str, recording_path: str | None
 def _check_one(path: str, skip_other: bool, listed: frozenset):
     """The Problems of one file. `listed` holds the real paths of every file in this run, so a replay
     script whose recording is also listed is left to the recording's task (one regeneration, not two)."""
-    from .check import Problem, header_options, is_replay_script, lint, looks_like_recording, paired_name, suppressed
-    from .errors import ReplayError
+    from .rules import Problem, header_options, is_replay_script, lint, looks_like_recording, paired_name, suppressed
+    from ..errors import ReplayError
 
     text, error = _read(path)
     if error is not None:
@@ -104,8 +104,8 @@ def check_paths(paths, skip_other: bool = False, jobs: int = 0):
     if jobs > 1 and len(tasks) >= 16 and hasattr(os, "fork"):
         import multiprocessing
 
-        from . import check as _rules  # noqa: F401 - loaded before the fork, so workers do not import again
-        from .trace import convert as _trace  # noqa: F401
+        from . import rules as _rules  # noqa: F401 - loaded before the fork, so workers do not import again
+        from ..trace import convert as _trace  # noqa: F401
 
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = pool.map(_check_star, tasks, chunksize=max(1, len(tasks) // (jobs * 4)))
@@ -117,7 +117,7 @@ def check_paths(paths, skip_other: bool = False, jobs: int = 0):
 
 def run_check(files, select=(), ignore=(), skip_other: bool = False, jobs: int = 0) -> None:
     """`replay check`: one `path:line:col: CODE message` line per problem on stdout; exit 1 if any."""
-    from .check import parse_codes, selected
+    from .rules import parse_codes, selected
 
     chosen, dropped = parse_codes(select), parse_codes(ignore)
     problems = [p for p in check_paths(files, skip_other, jobs) if selected(p.code, chosen, dropped)]
@@ -130,9 +130,9 @@ def run_check(files, select=(), ignore=(), skip_other: bool = False, jobs: int =
 
 def sync_paths(paths):
     """Write or refresh `<stem>_replay.py` beside each recording. Returns (changed paths, error lines)."""
-    from .check import Options, header_options, is_replay_script, looks_like_recording, paired_name, regenerate
-    from .errors import ReplayError
-    from .files import read_bytes, same_file, write_atomic
+    from .rules import Options, header_options, is_replay_script, looks_like_recording, paired_name, regenerate
+    from ..errors import ReplayError
+    from ..files import read_bytes, same_file, write_atomic
 
     changed, errors = [], []
     for path in paths:

@@ -32,8 +32,8 @@ def param_names(ctx: typer.Context, incomplete: str) -> List[str]:
     if not path:
         return []
     try:
-        from .errors import ReplayError
-        from .recordings import inspect_file
+        from ..errors import ReplayError
+        from ..recordings import inspect_file
 
         params, _ = inspect_file(str(path))
     except (ReplayError, OSError, ValueError):

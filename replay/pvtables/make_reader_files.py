@@ -1,6 +1,6 @@
 """Regenerate reader_files.py from a real ParaView (run under pvpython, never imported by replay):
 
-    xvfb-run -a pvpython replay/make_reader_files.py > replay/reader_files.py
+    xvfb-run -a pvpython replay/pvtables/make_reader_files.py > replay/pvtables/reader_files.py
 
 A reader can have several file properties (those with a files domain): the one File > Open sets,
 which ParaView names with vtkSMCoreUtilities::GetFileNameProperty (the DefaultFileNameProperty hint,

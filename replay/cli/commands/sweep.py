@@ -1,4 +1,4 @@
-"""`replay sweep` (registered on replay.cli.app)."""
+"""`replay sweep` , registered by replay/cli/app.py."""
 from __future__ import annotations
 
 import sys
@@ -6,10 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import app
 
-
-@app.command()
 def sweep(
     script: str = typer.Argument(..., help="A replay script (from replay convert)."),
     grid: List[str] = typer.Option([], "--grid", "-g", help="NAME=v1,v2,...: one axis of the cross product. "
@@ -57,8 +54,8 @@ def sweep(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..errors import UsageError
-    from ..batch.study import sweep as run_sweep
+    from ...errors import UsageError
+    from ...batch.study import sweep as run_sweep
 
     if cinema is not None:
         if not cinema.rstrip("/").endswith(".cdb"):

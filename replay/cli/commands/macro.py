@@ -1,6 +1,6 @@
-"""`replay macro install|uninstall`: the ParaView macro "Save Replay Script" (registered on replay.cli.app).
+"""`replay macro install|uninstall`: the ParaView macro "Save Replay Script" (registered by replay/cli/app.py).
 
-The macro itself is replay/paraview_macro.py, copied with the replay command of this installation filled in.
+The macro itself is replay/macro/paraview_macro.py, copied with the replay command of this installation filled in.
 """
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from typing import Optional
 
 import typer
 
-from ..cli import app
 
 MACRO_FILE = "Save Replay Script.py"  # ParaView names a macro by its file name
 MARKER = "a ParaView macro, written by `replay macro install`"  # in the macro's first line
 
 macro_app = typer.Typer(no_args_is_help=True, help="The ParaView macro \"Save Replay Script\": from the GUI, "
                         "save the trace in progress (or the state) and convert it.")
-app.add_typer(macro_app, name="macro")
 
 _DIR_HELP = "The ParaView macros folder. Default: ~/.config/ParaView/Macros (%APPDATA%\\ParaView\\Macros on Windows)."
 
@@ -32,7 +30,7 @@ def default_macros_dir() -> Path:
 
 def macro_text(command: list[str]) -> str:
     """The macro's source with the replay command it runs."""
-    source = (Path(__file__).resolve().parent.parent / "paraview_macro.py").read_text(encoding="utf-8")
+    source = (Path(__file__).resolve().parents[2] / "macro" / "paraview_macro.py").read_text(encoding="utf-8")
     line = "REPLAY_COMMAND = []\n"
     assert source.count(line) == 1
     return source.replace(line, f"REPLAY_COMMAND = {command!r}\n")
@@ -48,8 +46,8 @@ def _ours(path: Path) -> bool:
 @macro_app.command()
 def install(folder: Optional[str] = typer.Option(None, "--dir", help=_DIR_HELP)) -> None:
     """Write the macro into ParaView's macros folder."""
-    from ..errors import OutputError
-    from ..files import write_atomic
+    from ...errors import OutputError
+    from ...files import write_atomic
 
     target = Path(folder).expanduser() if folder else default_macros_dir()
     path = target / MACRO_FILE
@@ -69,7 +67,7 @@ def install(folder: Optional[str] = typer.Option(None, "--dir", help=_DIR_HELP))
 @macro_app.command()
 def uninstall(folder: Optional[str] = typer.Option(None, "--dir", help=_DIR_HELP)) -> None:
     """Remove the macro."""
-    from ..errors import OutputError
+    from ...errors import OutputError
 
     path = (Path(folder).expanduser() if folder else default_macros_dir()) / MACRO_FILE
     if not path.exists():
