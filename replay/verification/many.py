@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 
 from ..errors import DataMissing, PvbatchNotFound, ReplayError, UsageError
 
-# The order of the report: what needs a look first.
-STATUSES = ("failed", "no data", "differs", "same")
 _VERSION = re.compile(r"^\d+\.\d+$")
 
 

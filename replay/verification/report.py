@@ -19,6 +19,8 @@ import tempfile
 from .verify import output_files
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+# A recording's outcome (many.py), in the page's order: what needs a look first.
+STATUSES = ("failed", "no data", "differs", "same")
 
 
 def _folder_name(index: int, recording: str) -> str:
@@ -112,8 +114,6 @@ def _section(anchor: str, outcome) -> str:
 
 
 def render(result) -> str:
-    from .many import STATUSES
-
     order = sorted(range(len(result.outcomes)), key=lambda k: (STATUSES.index(result.outcomes[k].status), k))
     where = ""
     if result.recorded_with:
