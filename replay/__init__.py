@@ -10,7 +10,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["convert", "convert_trace", "convert_state", "inspect", "run", "sweep", "verify", "ReplayError"]
+__all__ = ["convert", "convert_trace", "convert_state", "inspect", "run", "sweep", "verify", "verify_many",
+           "ReplayError"]
 
 
 def convert_trace(text: str, params=(), **options):
@@ -54,7 +55,8 @@ def __getattr__(name):
         return ReplayError
     # The implementations live in modules named differently from these functions: a submodule
     # import would otherwise rebind replay.run to the module.
-    modules = {"run": "batch.runner", "sweep": "batch.study", "verify": "verification.verify"}
+    modules = {"run": "batch.runner", "sweep": "batch.study", "verify": "verification.verify",
+               "verify_many": "verification.many"}
     if name in modules:
         import importlib
 

@@ -134,3 +134,70 @@ def test_install_default_folder_and_uninstall(tmp_path):
         proc = replay("macro", command)
         assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
         assert path.read_text() == "print('mine')\n"
+
+
+# The real GUI: `paraview --script` runs this in the GUI's own Python, with its main window, its view and its
+# macros. The macro runs as ParaView 5.11 runs a macro (pqPythonManager::executeScript: the file's text in the
+# GUI's interpreter, with __file__ set), from the folder the GUI lists its macros from (PV_MACRO_PATH).
+# A --script that ends leaves the GUI open: os._exit ends it, also after an error (the timeout is the net).
+GUI_SESSION = textwrap.dedent('''
+    import os, sys, traceback
+    try:
+        from paraview import smtrace
+        from paraview.simple import *
+
+        shots = os.environ["SHOTS"]
+        view = GetActiveViewOrCreate("RenderView")  # the GUI's own view, made before the trace starts
+        smtrace.start_trace()
+        reader = XMLImageDataReader(registrationName="wave.vti", FileName=[%r])
+        contour = Contour(registrationName="Contour1", Input=reader)
+        item = smtrace._create_trace_item_internal("PropertiesModified", kwargs={"proxy": contour})
+        contour.ContourBy = ["POINTS", "RTData"]
+        contour.Isosurfaces = [130.0, 200.0]
+        item.finalize()
+        del item
+        display = Show(contour, view)
+        ColorBy(display, ("POINTS", "RTData"))
+        view.ResetCamera(False)
+        Render()
+        SaveScreenshot(os.path.join(shots, "contour.png"), view, ImageResolution=[300, 200])
+        macro = os.path.join(os.environ["PV_MACRO_PATH"], "Save Replay Script.py")
+        with open(macro, "rb") as handle:
+            code = handle.read()
+        exec(compile(code, macro, "exec"), {"__name__": "__console__", "__file__": macro})
+        status = 0
+    except BaseException:
+        traceback.print_exc()
+        status = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+''' % WAVE)
+
+
+def test_macro_in_the_real_gui(macro, tmp_path, fixture_data):
+    """`paraview --script` under Xvfb: trace, pipeline, screenshot, then the installed macro; the replay of what
+    the macro saved draws the GUI's own screenshot."""
+    import subprocess
+
+    paraview = shutil.which("paraview")
+    assert paraview, "the paraview GUI is missing: run .ci/setup (apt-get install paraview)"
+    session, out, shots = tmp_path / "session.py", tmp_path / "saved", tmp_path / "shots"
+    session.write_text(GUI_SESSION)
+    shots.mkdir()
+    env = dict(home_env(tmp_path / "home"), PV_MACRO_PATH=str(macro.parent), REPLAY_MACRO_DIR=str(out),
+               SHOTS=str(shots))
+    env.pop("DISPLAY", None)
+    from replay.batch.runner import xvfb_run
+
+    proc = subprocess.run(xvfb_run() + [paraview, f"--script={session}"], env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (recording,) = out.glob("trace-*[0-9].py")
+    script = out / (recording.stem + "_replay.py")
+    assert script.is_file(), proc.stdout + proc.stderr
+    assert "Contour1" in recording.read_text() and "layout1.SetSize(" in recording.read_text()
+    _same_as_convert(recording, script, tmp_path)
+    replayed = tmp_path / "replayed"
+    run_pvbatch(script, "--output-dir", replayed)
+    assert_same_image(replayed / "contour.png", shots / "contour.png")

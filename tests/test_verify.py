@@ -191,10 +191,20 @@ def test_verify_fails_when_the_replay_fails(fixture_data, tmp_path):
 def test_verify_without_outputs_is_not_same(tmp_path):
     import replay
 
-    text = "from paraview.simple import *\nsphere1 = Sphere()\nShow(sphere1)\nRender()\n"
+    # No view, no file: nothing is written on either side.
+    text = "from paraview.simple import *\nsphere1 = Sphere()\nsphere1.UpdatePipeline()\n"
     result = replay.verify(text)
     assert not result.ok and result.exit_code == 1
     assert result.comparisons == [] and "nothing to compare" in result.problem
+
+
+def test_verify_compares_the_pictures_of_a_recording_that_saves_nothing(tmp_path):
+    import replay
+
+    text = "from paraview.simple import *\nsphere1 = Sphere()\nShow(sphere1)\nRender()\n"
+    result = replay.verify(text)
+    assert result.ok and result.exit_code == 0, (result.problem, result.comparisons)
+    assert [(c.name, c.kind, c.same) for c in result.comparisons] == [("RenderView1.png", "image", True)]
 
 
 def test_compare_pairs_by_name_and_a_missing_side_differs(tmp_path):

@@ -63,8 +63,13 @@ def _example(params: list[Parameter], script_name: str) -> str:
     return " ".join(parts)
 
 
+PICTURES = ("one <ViewName>.png per render view and one <LayoutName>.png per layout of several views, "
+            "at the recorded size, into --output-dir")
+
+
 def header(source_name: str, script_name: str, command: str, sha: str, params: list[Parameter],
-           recorded: str) -> list[str]:
+           recorded: str, pictures: str | None = None) -> list[str]:
+    saves = [f"# {pictures}, so this script saves its pictures at its end:", f"#     {PICTURES}."] if pictures else []
     return [
         f"{MARK} from {source_name} ({recorded}) by: {command}",
         f"# replay: source-sha256 {sha}",
@@ -75,22 +80,27 @@ def header(source_name: str, script_name: str, command: str, sha: str, params: l
         f"#     {_example(params, script_name)}",
         f"#     mpiexec -n 4 pvbatch {script_name} ...",
         "# ParaView builds that render through X need a display: xvfb-run -a pvbatch ...",
+        *saves,
         "",
     ]
 
 
 def assemble(*, source_name: str, script_name: str, command: str, source_text: str, params: list[Parameter],
              body: str, newline: str, recorded: str, preamble: list[str] = (), own_arguments: bool = False,
-             adapt: dict | None = None) -> str:
+             adapt: dict | None = None, pictures: str | None = None) -> str:
     """adapt: what the script needs to run on another ParaView than the recording's (pvtables.recorded_for);
-    the adapter (adapt.py) and that data go in, and it runs before the recording imports paraview.simple."""
+    the adapter (adapt.py) and that data go in, and it runs before the recording imports paraview.simple.
+    pictures: why the script saves its views' pictures at its end (a state; a trace that saves no file),
+    said in the header and in --output-dir's help."""
     spec = {"source": source_name, "parameters": [p.to_spec() for p in params]}
+    if pictures:
+        spec["pictures"] = True
     if own_arguments:
         # The recording parses sys.argv itself: words replay does not know are left to it.
         spec["own_arguments"] = True
     if adapt:
         spec["native_look"] = True
-    lines = header(source_name, script_name, command, digest(source_text), params, recorded)
+    lines = header(source_name, script_name, command, digest(source_text), params, recorded, pictures)
     lines += ["import json as _replay_json", "", spec_literal(spec), ""]
     lines += runtime_source().rstrip("\n").split("\n")
     if adapt:

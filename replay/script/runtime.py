@@ -95,7 +95,7 @@ def _replay_shown(value):
     return repr(value)
 
 
-def _replay_help(param, source):
+def _replay_help(param, source, pictures=False):
     where = "%s line %s" % (source, param["line"]) if param.get("line") else source
     what = {"file": "file(s) or a quoted glob for", "property": "value of", "time": "", "output": ""}[param["kind"]]
     target = ".".join(part for part in (param.get("proxy"), param.get("property")) if part)
@@ -104,6 +104,9 @@ def _replay_help(param, source):
         shown = "as recorded" if param["default"] is None else "%r as recorded" % param["default"]
     elif param["kind"] == "output":
         text = "folder for every file the script writes (created; outputs keep their recorded base names)"
+        if pictures:
+            text = ("folder for the pictures the script saves at its end: one <ViewName>.png per render view and "
+                    "one <LayoutName>.png per layout of several views, at the recorded size (created)")
         shown = "the recorded folder if it exists here, else the working directory"
     else:
         text = "%s %s" % (what, target)
@@ -118,7 +121,7 @@ def _replay_parse_args(spec, argv):
         % spec["source"],
     )
     for param in spec["parameters"]:
-        options = {"dest": param["name"], "default": None, "help": _replay_help(param, spec["source"])}
+        options = {"dest": param["name"], "default": None, "help": _replay_help(param, spec["source"], spec.get("pictures"))}
         if param["kind"] == "file":
             options.update(nargs="+", metavar="PATH")
         elif param["kind"] == "output":
@@ -263,3 +266,41 @@ def _replay_out_dir(path):
     if not _replay_foreign(path) and _replay_os.path.isdir(_replay_os.path.dirname(path.rstrip("/\\")) or "."):
         return path
     return _replay_base_name(path.rstrip("/\\"))
+
+
+_REPLAY_RENDER_VIEWS = ("RenderView", "OrthographicSliceView")
+
+
+def _replay_image_name(name):
+    """A view's or layout's registration name as a file name (`Layout #1` -> Layout_1.png)."""
+    return (_replay_re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.-") or "view") + ".png"
+
+
+def _replay_screenshot(name, view_or_layout, size):
+    from paraview.simple import SaveScreenshot
+
+    if view_or_layout is None:
+        _replay_sys.exit("replay: the loaded state has no view or layout named %r" % name)
+    if size is None and hasattr(view_or_layout, "GetSize"):
+        size = [int(v) for v in view_or_layout.GetSize()]
+    options = {"ImageResolution": list(size)} if size else {}
+    SaveScreenshot(_replay_out(_replay_image_name(name)), view_or_layout, **options)
+
+
+def _replay_pictures(apply_time=False):
+    """The recording saves no file: save what a converted state saves, so that it still replays into
+    something. One picture per render view at its size (the layout's SetSize shared among its views, else
+    the view's ViewSize) and one per layout showing several render views, named by registration name."""
+    from paraview import servermanager
+
+    if apply_time:
+        _replay_apply_time()
+    manager = servermanager.ProxyManager()
+    views = [(name, view) for (name, _), view in sorted(manager.GetProxiesInGroup("views").items(),
+                                                        key=lambda item: item[0])
+             if view.GetXMLName() in _REPLAY_RENDER_VIEWS]
+    for name, view in views:
+        _replay_screenshot(name, view, [int(v) for v in view.ViewSize])
+    for (name, _), layout in sorted(manager.GetProxiesInGroup("layouts").items(), key=lambda item: item[0]):
+        if sum(1 for _, view in views if layout.GetViewLocation(view) != -1) > 1:
+            _replay_screenshot(name, layout, None)

@@ -73,6 +73,7 @@ def convert_state(text: str, params=(), *, source_name: str = "state.pvsm", scri
         body=body,
         newline="\n",
         recorded=recorded,
+        pictures="A state saves no file",
     )
     return ConvertResult(code=code, parameters=parameters, warnings=list(inventory.warnings), notes=[],
                          format="state", version=inventory.version, version_source=inventory.version_source)

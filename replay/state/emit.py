@@ -169,24 +169,12 @@ def _replay_remove_temporary():
         except OSError:
             pass
 
-
-def _replay_screenshot(name, view_or_layout, size):
-    if view_or_layout is None:
-        _replay_sys.exit("replay: the loaded state has no view or layout named %r" % name)
-    if size is None and hasattr(view_or_layout, "GetSize"):
-        size = [int(v) for v in view_or_layout.GetSize()]
-    options = {"ImageResolution": list(size)} if size else {}
-    SaveScreenshot(_replay_out(_replay_image_name(name)), view_or_layout, **options)
-
-
-def _replay_image_name(name):
-    return (_replay_re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.-") or "view") + ".png"
 '''
 
 
 def body(inventory: Inventory, params: list[Parameter], *, state_ref: str, embed: bool, state_text: str) -> str:
     lines = [
-        "from paraview.simple import FindView, GetLayoutByName, LoadState, SaveScreenshot",
+        "from paraview.simple import FindView, GetLayoutByName, LoadState",
         "",
     ]
     if embed:

@@ -11,6 +11,7 @@ from ..pvtables import recorded_for
 from ..versions import compatibility_preamble, detect_trace_version, parse_version, scanner
 from .argv import ReadsArgv
 from .find import find
+from .pictures import WHY, Writes, ending, note
 from .read import parse_trace
 from .rewrite import apply_view_size_hints, rewrite
 
@@ -25,8 +26,9 @@ def command_line(source_name: str, params) -> str:
 def _analyse(text: str, source_name: str, target_version: str | None = None):
     text = apply_view_size_hints(text)
     module = parse_trace(text, source_name)
-    versions, argv = scanner(target_version), ReadsArgv()
-    inventory, wrapper = find(module, also=[versions, argv])
+    versions, argv, writes = scanner(target_version), ReadsArgv(), Writes()
+    inventory, wrapper = find(module, also=[versions, argv, writes])
+    inventory.extra["writes"] = writes.found or bool(inventory.outputs)
     inventory.version, inventory.version_source = detect_trace_version(text)
     inventory.extra["reads_command_line"] = argv.found
     changes = versions.changes()
@@ -65,6 +67,10 @@ def _convert(text: str, choose, source_name: str, script_name: str | None, comma
     text, module, inventory, wrapper = _analyse(text, source_name, target_version)
     parameters = choose(inventory)
     body = rewrite(wrapper, parameters, inventory)
+    pictures = not inventory.extra["writes"]
+    if pictures:
+        sets_time = any(s.kind == "time" for p in parameters if p.kind == "time" for s in p.sites)
+        body = ending(body, module.default_newline, apply_time=not sets_time)
     recorded = f"ParaView {inventory.version} trace" if inventory.version else "ParaView trace"
     code = emit.assemble(
         source_name=source_name,
@@ -78,10 +84,13 @@ def _convert(text: str, choose, source_name: str, script_name: str | None, comma
         preamble=compatibility_preamble(inventory.version),
         own_arguments=inventory.extra["reads_command_line"],
         adapt=recorded_for(original, parse_version(inventory.version)),
+        pictures=WHY if pictures else None,
     )
     warnings = list(inventory.warnings)
     warnings += [Diagnostic(d.line, d.col, f"the recording expects {d.message} to exist already: "
                             "it cannot replay on its own in a fresh pvbatch", d.code) for d in inventory.needs]
     notes = [*inventory.removed, *inventory.extra["version_notes"]]
+    if pictures:
+        notes.append(Diagnostic(1, 1, note(), "pictures"))
     return ConvertResult(code=code, parameters=parameters, warnings=warnings, notes=notes,
                          format="trace", version=inventory.version, version_source=inventory.version_source)

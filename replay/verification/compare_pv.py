@@ -70,7 +70,7 @@ def image(pair, tolerance):
     delta = numpy.abs(first[:, :, :channels] - second[:, :, :channels]).max(axis=2)
     bad = delta > tolerance * 255.0
     result.update(pixels=int(bad.sum()), max_channel=int(delta.max()), total=int(delta.size))
-    if pair.get("diff") and result["pixels"]:
+    if pair.get("diff") and (result["pixels"] or pair.get("always")):
         write_difference(first, bad, pair["diff"])
     return result
 

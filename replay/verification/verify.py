@@ -252,8 +252,9 @@ def judge_bytes(name: str, first: str, second: str, kind: str = "file") -> Compa
 
 
 def compare(recording_dir: str, replay_dir: str, tolerance: float = 0.0, *, diff_dir: str | None = None,
-            pvpython: str | None = None, timeout: float | None = 600) -> list:
-    """Every output either side wrote, paired by name and judged; missing on one side = differs."""
+            pvpython: str | None = None, timeout: float | None = 600, every_diff: bool = False) -> list:
+    """Every output either side wrote, paired by name and judged; missing on one side = differs.
+    diff_dir: difference images of the images that differ (of every image of one size: every_diff)."""
     pairs = pair(recording_dir, replay_dir)
     comparisons: dict[str, Comparison] = {}
     measured = []
@@ -268,7 +269,7 @@ def compare(recording_dir: str, replay_dir: str, tolerance: float = 0.0, *, diff
             diff = None
             if diff_dir and kind == "image":
                 diff = os.path.join(diff_dir, name + ".diff.png")
-            measured.append({"name": name, "kind": kind, "a": first, "b": second, "diff": diff})
+            measured.append({"name": name, "kind": kind, "a": first, "b": second, "diff": diff, "always": every_diff})
     if measured:
         for request, m in zip(measured, measure(measured, tolerance, pvpython=pvpython, timeout=timeout)):
             name = request["name"]
@@ -348,7 +349,7 @@ def _run_side(side: Side, *, pvbatch, mpi, timeout, cwd, extra=()) -> Side:
 def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep: bool = False,
            work_dir: str | None = None, pvbatch: str | None = None, mpi: int | None = None,
            timeout: float | None = None, recorded_with: str | None = None,
-           native_look: bool = False) -> VerifyResult:
+           native_look: bool = False, every_diff: bool = False) -> VerifyResult:
     """Run the recording and its replay (converted now, or `script`) under pvbatch and compare every output.
 
     recorded_with: the pvbatch of the ParaView that made the recording: the recording runs there and the
@@ -358,6 +359,7 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
     recording: a path, or the recording's text (a str with a newline). tolerance: see the module doc.
     keep: leave the work folder (result.kept: both output folders, scripts, logs, diff/ images).
     work_dir: where the work folder is made (default: the system's temporary folder).
+    every_diff: with keep, a difference image for every image, also those that match (verify_many's report).
     Raises DataMissing (exit 2) when the recording reads files that are not here; never reports
     "same" for outputs it could not compare.
     """
@@ -422,7 +424,7 @@ def verify(recording, *, script: str | None = None, tolerance: float = 0.0, keep
         diff_dir = os.path.join(folder, "diff") if keep else None
         pvpython = find_pvpython(_pvbatch_path(pvbatch))
         result.comparisons = compare(first.output_dir, second.output_dir, tolerance, diff_dir=diff_dir,
-                                     pvpython=pvpython)
+                                     pvpython=pvpython, every_diff=every_diff)
         if keep:
             result.kept = folder
             result.diff_dir = diff_dir if diff_dir and os.path.isdir(diff_dir) else None
