@@ -1,0 +1,44 @@
+"""The SLURM half of `replay sweep`: submit what is left of a study, then follow it (or detach), the manifest
+filling in as its runs land. study.py plans and attaches; replay/batch/slurm.py writes, submits and collects."""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+
+def run_on_slurm(result, script_path, spec, out, runs, todo, rows: dict, *, flush: Callable[[bool], None],
+                 record: Callable, mpi=None, partition=None, time_limit=None, sbatch_args=(), dry_run=False,
+                 pvbatch=None, cwd=None, separate=False, runs_per_task=None, max_concurrent=None,
+                 detach=False, on_pending: Optional[Callable[[int], None]] = None, on_attach=None) -> None:
+    from . import slurm
+    from .plan import session_key
+
+    if not dry_run:
+        flush(True)
+
+    def submitted(job, jobs):
+        result.slurm_script = job.script
+        result.jobs = list(jobs or [])
+        result.limits = job.limits
+
+    # Earlier runs' times size the tasks to their time limit (slurm.runs_per_task).
+    timed = [r["seconds"] for r in rows.values() if r.get("status") == "ok" and r.get("seconds")]
+    landed = []
+
+    def on_row(row):
+        landed.append(row)
+        record(None, row)  # the manifest, data.csv and the gallery fill in while the sweep waits
+
+    if todo:
+        def session(run):
+            return session_key(spec, run.params, str(script_path))
+
+        slurm.run_array(script_path, todo, out, mpi=mpi, partition=partition, time_limit=time_limit,
+                        sbatch_args=sbatch_args, dry_run=dry_run, pvbatch=pvbatch, cwd=cwd, separate=separate,
+                        per_task=runs_per_task, estimate=max(timed, default=None), session=session,
+                        max_concurrent=max_concurrent, detach=detach, on_submit=submitted,
+                        on_progress=on_pending, on_row=on_row)
+    if detach and result.jobs:
+        result.detached = True
+    if landed or not dry_run:
+        flush(True)
+    result.ran = len(landed)
