@@ -358,9 +358,15 @@ def runs_per_task(requested: Optional[int], time_limit: Optional[str], estimate:
 
 def pack(runs: Sequence, size: int, session: Callable) -> list[list]:
     """Array tasks: runs of one session (same script and files) together, in order, at most `size` per task."""
+    return [[run for run, _ in chunk] for chunk in _pack(runs, size, session)]
+
+
+def _pack(runs: Sequence, size: int, session: Callable) -> list[list]:
+    # (run, its session) pairs: the session is worked out once per run.
     groups: dict[str, list] = {}
     for run in runs:
-        groups.setdefault(session(run), []).append(run)
+        key = session(run)
+        groups.setdefault(key, []).append((run, key))
     return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
 
 
@@ -396,7 +402,7 @@ def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, p
         size = 1
     else:
         size = runs_per_task(per_task, time_limit and _time_limit(time_limit), estimate)
-    chunks = pack(runs, size, session)
+    chunks = _pack(runs, size, session)
     room = limits.max_job_count
     if len(chunks) > room:
         # Every array task counts as one job against MaxJobCount: pack more runs per task, unless told how many.
@@ -404,19 +410,21 @@ def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, p
             raise UsageError(f"{len(chunks)} array tasks exceed the cluster's MaxJobCount ({room}): give "
                              f"--runs-per-task {-(-len(runs) // room)} or more")
         size = max(size, -(-len(runs) // room))
-        chunks = pack(runs, size, session)
+        chunks = _pack(runs, size, session)
     driver = job_dir / "worker_driver.py"
     pvbatch_words = _pvbatch_command(mpi, pvbatch, worker=not separate)
+    base, script_text = str(out), str(script_path)
 
     def tasks():
         for chunk in chunks:
             entries = []
-            for run in chunk:
-                folder = Path(run.folder)
-                folder = str((folder if folder.is_absolute() else out / folder).resolve())
-                entries.append({"key": run.key, "folder": folder, "script": str(script_path),
+            for run, run_session in chunk:
+                # Plan folders are single names made safe (plan.make_runs): joined, not resolved one by one.
+                folder = str(run.folder)
+                folder = str(Path(folder).resolve()) if os.path.isabs(folder) else os.path.join(base, folder)
+                entries.append({"key": run.key, "folder": folder, "script": script_text,
                                 "argv": [*script_arguments(run.params), "--output-dir", folder],
-                                "session": session(run)})
+                                "session": run_session})
             if separate:
                 command = pvbatch_words + [entries[0]["script"], *entries[0]["argv"]]
             else:

@@ -29,8 +29,16 @@ def run_on_slurm(result, script_path, spec, out, runs, todo, rows: dict, *, flus
         record(None, row)  # the manifest, data.csv and the gallery fill in while the sweep waits
 
     if todo:
+        files = {name for name, param in spec["by_name"].items() if param.get("kind") == "file"}
+        sessions: dict = {}
+
         def session(run):
-            return session_key(spec, run.params, str(script_path))
+            # What decides a session is the run's files: one session_key (a stat, a JSON) per set of them.
+            chosen = {name: words for name, words in run.params.items() if name in files}
+            key = repr(sorted(chosen.items()))
+            if key not in sessions:
+                sessions[key] = session_key(spec, chosen, str(script_path))
+            return sessions[key]
 
         slurm.run_array(script_path, todo, out, mpi=mpi, partition=partition, time_limit=time_limit,
                         sbatch_args=sbatch_args, dry_run=dry_run, pvbatch=pvbatch, cwd=cwd, separate=separate,

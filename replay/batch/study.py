@@ -394,13 +394,14 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
     for run in runs:
         if run.key in attached and not force:
             continue
-        folder = Path(run.folder).as_posix()
+        folder = run.folder.as_posix() if isinstance(run.folder, Path) else Path(run.folder).as_posix()
         old = rows.get(folder)
         if (old and old.get("status") == "ok" and old.get("key") == run.key and not force
                 and all((out / folder / o).exists() for o in old.get("outputs", []))):
             skipped += 1
             continue
-        rows[folder] = manifest_row(run, status="pending")
+        if not dry_run:  # a dry run writes no manifest: 100,000 pending rows would only cost memory
+            rows[folder] = manifest_row(run, status="pending")
         todo.append(run)
     if on_plan:
         on_plan(runs, todo)

@@ -42,11 +42,12 @@ def read_task(tasks_path, index):
     import os as _os
 
     index_path = _os.path.join(_os.path.dirname(tasks_path), "tasks.idx")
-    with open(index_path, "rb") as f:
+    # Unbuffered: a buffered file would read a whole block (8 KB) around the 32 bytes asked for.
+    with open(index_path, "rb", buffering=0) as f:
         f.seek(16 * index)
         entry = f.read(32)
     start, end = int(entry[:15]), int(entry[16:31])
-    with open(tasks_path, "rb") as f:
+    with open(tasks_path, "rb", buffering=0) as f:
         f.seek(start)
         return _json.loads(f.read(end - start).decode("utf-8"))
 
