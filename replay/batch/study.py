@@ -328,6 +328,9 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
         raise UsageError(f"-j {jobs}: must be at least 1")
     if backend not in ("local", "slurm"):
         raise UsageError(f"--backend {backend!r}: use local or slurm")
+    for given, option in ((detach, "--detach"), (max_concurrent is not None, "--max-concurrent")):
+        if given and backend != "slurm":
+            raise UsageError(f"{option} is for --backend slurm (locally, -j says how many runs at once)")
     script_path, text = _script_text(script)
     spec = read_spec(text, str(script))
     # Workers boot pvbatch (~1-3 s) while the sweep is planned and checked.
