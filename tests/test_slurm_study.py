@@ -185,6 +185,11 @@ def test_a_study_split_into_arrays_within_max_array_size_detach_then_attach(max_
     new = set(_squeue()) - set(before)
     assert new <= set(ids) and new, (new, ids)
     assert {r["status"] for r in _rows(out)} == {"pending"}
+    # A dry run would write the task file again under the jobs that read it: refused.
+    tasks = (out / "slurm" / "tasks.jsonl").read_bytes()
+    dry = _sweep(*args, "--dry-run", env=env)
+    assert dry.returncode == 1 and "no sweep has collected yet" in _said(dry), dry.stderr
+    assert (out / "slurm" / "tasks.jsonl").read_bytes() == tasks
 
     attached = _sweep(*args, env=env)
     assert attached.returncode == 0, attached.stderr

@@ -540,11 +540,13 @@ def submit(job: ArrayJob) -> list[dict]:
             slurm_jobs.save(job.directory, record)
             entry["id"] = _sbatch(array.script, job.directory)
             slurm_jobs.save(job.directory, record)
-    except BaseException:
-        cancel([entry for entry in record["jobs"] if entry["id"]])
+    except BaseException as exc:
+        ids = cancel([entry for entry in record["jobs"] if entry["id"]])
         record["jobs"] = [entry for entry in record["jobs"] if entry["id"]]
         record["collected"] = True
         slurm_jobs.save(job.directory, record)
+        if isinstance(exc, KeyboardInterrupt) and ids:
+            raise Cancelled(ids) from None
         raise
     return record["jobs"]
 
@@ -776,7 +778,9 @@ def attach(out_dir, runs: Sequence, *, poll: float = 1.0, on_attach: Optional[Ca
     try:
         watch = Watch(job_dir, jobs, {run.key: run for run in runs})
     except (OSError, ValueError):
-        return {}  # its tasks file is gone: nothing to attach to (its runs are planned again)
+        record["collected"] = True  # its tasks file is gone: nothing to attach to (its runs are planned again)
+        slurm_jobs.save(job_dir, record)
+        return {}
     rows: dict = {}
 
     def take(row):

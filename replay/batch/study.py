@@ -381,6 +381,14 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
             on_run(row)
 
     attached: dict = {}
+    if backend == "slurm" and dry_run:
+        from .slurm import JOB_DIR
+        from .slurm_jobs import pending_record
+
+        if pending_record(out / JOB_DIR):
+            # Writing the arrays again would replace the task file the submitted jobs still read.
+            raise OutputError("holds SLURM jobs an earlier sweep submitted and no sweep has collected yet: run "
+                              "the sweep without --dry-run to attach to them first", str(out))
     if backend == "slurm" and not dry_run:
         # Jobs an earlier sweep submitted here and did not collect (detached, hung up, killed): wait for them
         # and take their finished runs, before deciding what is left to submit (replay/batch/slurm.py attach).
