@@ -1,10 +1,13 @@
 """Sweeps on SLURM: job-array tasks that each serve several runs with a kept-pipeline worker (or one pvbatch per
 run), results gathered into the local backend's manifest rows.
 
-Pipeline: write (tasks.json + task.py + worker_driver.py + array.sbatch in <out>/slurm/) -> submit (sbatch) ->
-wait (squeue) -> collect (each run's status file). The sbatch script holds no user value: every task reads its
-command and its runs' arguments from tasks.json by SLURM_ARRAY_TASK_ID and runs them without a shell, so a
-parameter value can never become shell code.
+Pipeline: write (tasks.jsonl + tasks.idx + task.py + worker_driver.py + array-K.sbatch in <out>/slurm/, as many
+arrays as the cluster's MaxArraySize needs: slurm_limits.py) -> submit (sbatch each array, recorded in jobs.json:
+slurm_jobs.py) -> wait (squeue), or detach -> collect (each run's status file, as it lands; SLURM's failure states
+for the tasks that ended otherwise). A later sweep on the same folder attaches to recorded jobs instead of
+submitting again (attach). The sbatch scripts hold no user value: every task reads its command and its runs'
+arguments from its own line of tasks.jsonl (task_file.py) and runs them without a shell, so a parameter value can
+never become shell code.
 """
 from __future__ import annotations
 
