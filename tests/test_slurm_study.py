@@ -7,6 +7,7 @@ alive while a sweep is killed and started again; each run appends a line to a lo
 counts how often it ran."""
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from replay.batch import slurm_jobs
+from replay.batch.gallery import read_data
 
 CONF = Path("/etc/slurm/slurm.conf")
 
@@ -36,7 +38,7 @@ parser.add_argument("--output-dir", dest="out", default=".")
 args = parser.parse_args()
 from paraview.simple import Sphere, SaveData
 gate = os.environ.get("REPLAY_TEST_GATE")
-if gate:
+if gate and args.Radius > float(os.environ.get("REPLAY_TEST_GATE_ABOVE", "0")):
     open(os.path.join(args.out, "waiting"), "w").close()
     while not os.path.exists(gate):
         time.sleep(0.2)
@@ -159,8 +161,9 @@ def test_a_study_split_into_arrays_within_max_array_size_detach_then_attach(max_
     nothing, and writes the full manifest, every row ok; each run ran once."""
     assert _config("MaxArraySize") == "5"
     out = tmp_path / "study"
-    ran = tmp_path / "ran.log"
-    env = dict(os.environ, REPLAY_TEST_RAN=str(ran))
+    ran, gate = tmp_path / "ran.log", tmp_path / "gate"
+    # Runs 1-10 go through, the others wait for the gate: the manifest must fill in while the sweep waits.
+    env = dict(os.environ, REPLAY_TEST_RAN=str(ran), REPLAY_TEST_GATE=str(gate), REPLAY_TEST_GATE_ABOVE="10")
     table = _table(tmp_path, 23)
     args = (gated, "--table", table, "--backend", "slurm", "--runs-per-task", "1", "--max-concurrent", "4",
             "-o", out)
@@ -191,9 +194,23 @@ def test_a_study_split_into_arrays_within_max_array_size_detach_then_attach(max_
     assert dry.returncode == 1 and "no sweep has collected yet" in _said(dry), dry.stderr
     assert (out / "slurm" / "tasks.jsonl").read_bytes() == tasks
 
-    attached = _sweep(*args, env=env)
-    assert attached.returncode == 0, attached.stderr
-    said = _said(attached)
+    said_file = tmp_path / "attach.err"
+    attaching = _start(args, env, said_file)
+
+    def landed():
+        statuses = [r["status"] for r in _rows(out)]
+        return statuses.count("ok") == 10 and statuses.count("pending") == 13
+
+    _until(landed, "the first 10 rows in the manifest while the sweep waits", 300)
+    assert attaching.poll() is None
+    with open(out / "data.csv", newline="") as f:
+        cinema = list(csv.DictReader(f))
+    assert len(cinema) == 23 and [r["status"] for r in cinema].count("ok") == 10
+    assert [r[1] for r in read_data((out / "index.html").read_text())["runs"]].count("ok") == 10
+    gate.touch()
+    attaching.wait(timeout=600)
+    assert attaching.returncode == 0, _text(said_file)
+    said = _text(said_file)
     assert f"attaching to the SLURM job(s) an earlier sweep submitted into {out}: {', '.join(ids)}" in said, said
     assert "23 of 23 runs succeeded (0 run now, 23 by jobs submitted earlier, 0 already done)" in said, said
     rows = _rows(out)

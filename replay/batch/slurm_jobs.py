@@ -78,12 +78,13 @@ def find_by_name(name: str) -> Optional[str]:
 
 
 def tasks_listed(jobs: Iterable[dict]) -> Optional[dict]:
-    """{job id: tasks squeue still lists (pending, running, completing)} for the recorded jobs whose name matches;
-    None when squeue cannot be asked."""
+    """{job id: lines squeue lists for it (its running tasks, one for its pending ones)} for the recorded jobs
+    whose name matches: 0 once a job has ended; None when squeue cannot be asked."""
     jobs = [j for j in jobs if j.get("id")]
     if not jobs:
         return {}
-    out = _squeue(["-r", "-j", ",".join(j["id"] for j in jobs), "-o", "%F %j"])
+    # Without -r: a study's thousands of pending tasks are one line per array, not one each.
+    out = _squeue(["-j", ",".join(j["id"] for j in jobs), "-o", "%F %j"])
     if out is None:
         return None
     names = {j["id"]: j.get("name") for j in jobs}
