@@ -4,11 +4,38 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
+from ..errors import OutputError
+
+
+def attach_earlier(out, runs, *, dry_run: bool, record: Callable, flush: Callable[[bool], None],
+                   on_attach=None, on_pending=None) -> dict:
+    """{run key: row} of the runs that jobs an earlier sweep into `out` submitted have finished (slurm.attach),
+    each row recorded as it lands."""
+    from .slurm import JOB_DIR, attach
+    from .slurm_jobs import pending_record
+
+    if dry_run:
+        if pending_record(out / JOB_DIR):
+            # Writing the arrays again would replace the task file the submitted jobs still read.
+            raise OutputError("holds SLURM jobs an earlier sweep submitted and no sweep has collected yet: run "
+                              "the sweep without --dry-run to attach to them first", str(out))
+        return {}
+    attached: dict = {}
+
+    def landed(row: dict) -> None:
+        attached[row["key"]] = row
+        record(None, row)
+
+    attach(out, runs, on_attach=on_attach, on_row=landed, on_progress=on_pending)
+    if attached:
+        flush(True)
+    return attached
+
 
 def run_on_slurm(result, script_path, spec, out, runs, todo, rows: dict, *, flush: Callable[[bool], None],
                  record: Callable, mpi=None, partition=None, time_limit=None, sbatch_args=(), dry_run=False,
                  pvbatch=None, cwd=None, separate=False, runs_per_task=None, max_concurrent=None,
-                 detach=False, on_pending: Optional[Callable[[int], None]] = None, on_attach=None) -> None:
+                 detach=False, on_pending: Optional[Callable[[int], None]] = None) -> None:
     from . import slurm
     from .plan import session_key
 

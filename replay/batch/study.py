@@ -381,26 +381,13 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
             on_run(row)
 
     attached: dict = {}
-    if backend == "slurm" and dry_run:
-        from .slurm import JOB_DIR
-        from .slurm_jobs import pending_record
+    if backend == "slurm":
+        # Jobs an earlier sweep submitted here and did not collect (detached, hung up, killed): wait for them and
+        # take their finished runs before deciding what is left to submit.
+        from .slurm_study import attach_earlier
 
-        if pending_record(out / JOB_DIR):
-            # Writing the arrays again would replace the task file the submitted jobs still read.
-            raise OutputError("holds SLURM jobs an earlier sweep submitted and no sweep has collected yet: run "
-                              "the sweep without --dry-run to attach to them first", str(out))
-    if backend == "slurm" and not dry_run:
-        # Jobs an earlier sweep submitted here and did not collect (detached, hung up, killed): wait for them
-        # and take their finished runs, before deciding what is left to submit (replay/batch/slurm.py attach).
-        from .slurm import attach
-
-        def landed(row: dict) -> None:
-            attached[row["key"]] = row
-            record(None, row)
-
-        attach(out, runs, on_attach=on_attach, on_row=landed, on_progress=on_pending)
-        if attached:
-            flush(True)
+        attached = attach_earlier(out, runs, dry_run=dry_run, record=record, flush=flush, on_attach=on_attach,
+                                  on_pending=on_pending)
     todo, skipped = [], 0
     for run in runs:
         if run.key in attached and not force:
@@ -424,7 +411,7 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
         run_on_slurm(result, script_path, spec, out, runs, todo, rows, flush=flush, record=record,
                      mpi=mpi, partition=partition, time_limit=time_limit, sbatch_args=sbatch_args, dry_run=dry_run,
                      pvbatch=pvbatch, cwd=cwd, separate=separate, runs_per_task=runs_per_task,
-                     max_concurrent=max_concurrent, detach=detach, on_pending=on_pending, on_attach=on_attach)
+                     max_concurrent=max_concurrent, detach=detach, on_pending=on_pending)
     else:
         flush(True)
         local = _Local(script_path, spec, out, jobs=min(jobs, max(1, len(todo))), mpi=mpi, pvbatch=pvbatch,
