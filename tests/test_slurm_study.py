@@ -86,13 +86,19 @@ def _said(proc) -> str:
     return " ".join(proc.stderr.split())
 
 
+_TIMING_OUT: set = set()  # the ids of the study the timeout test left running meanwhile
+
+
 def _squeue() -> dict:
-    """{array job id: tasks listed}, of every job the controller lists."""
-    proc = subprocess.run(["squeue", "-h", "-r", "-o", "%F"], capture_output=True, text=True, timeout=60)
+    """{array job id: tasks listed} of the jobs of this module's script (the cluster is shared: other jobs come
+    and go), without the timeout test's."""
+    proc = subprocess.run(["squeue", "-h", "-r", "-o", "%F %j"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     listed: dict = {}
-    for word in proc.stdout.split():
-        listed[word] = listed.get(word, 0) + 1
+    for line in proc.stdout.splitlines():
+        job, _, name = line.strip().partition(" ")
+        if name.startswith("replay-gated_replay-") and job not in _TIMING_OUT:
+            listed[job] = listed.get(job, 0) + 1
     return listed
 
 
@@ -162,8 +168,9 @@ def test_a_study_split_into_arrays_within_max_array_size_detach_then_attach(max_
     assert _config("MaxArraySize") == "5"
     out = tmp_path / "study"
     ran, gate = tmp_path / "ran.log", tmp_path / "gate"
-    # Runs 1-10 go through, the others wait for the gate: the manifest must fill in while the sweep waits.
-    env = dict(os.environ, REPLAY_TEST_RAN=str(ran), REPLAY_TEST_GATE=str(gate), REPLAY_TEST_GATE_ABOVE="10")
+    # Runs 1-20 go through, the last array's 3 wait for the gate (holding only 3 of the node's task slots): the
+    # manifest must fill in while the sweep waits.
+    env = dict(os.environ, REPLAY_TEST_RAN=str(ran), REPLAY_TEST_GATE=str(gate), REPLAY_TEST_GATE_ABOVE="20")
     table = _table(tmp_path, 23)
     args = (gated, "--table", table, "--backend", "slurm", "--runs-per-task", "1", "--max-concurrent", "4",
             "-o", out)
@@ -199,14 +206,14 @@ def test_a_study_split_into_arrays_within_max_array_size_detach_then_attach(max_
 
     def landed():
         statuses = [r["status"] for r in _rows(out)]
-        return statuses.count("ok") == 10 and statuses.count("pending") == 13
+        return statuses.count("ok") == 20 and statuses.count("pending") == 3
 
-    _until(landed, "the first 10 rows in the manifest while the sweep waits", 300)
+    _until(landed, "the first 20 rows in the manifest while the sweep waits", 480)
     assert attaching.poll() is None
     with open(out / "data.csv", newline="") as f:
         cinema = list(csv.DictReader(f))
-    assert len(cinema) == 23 and [r["status"] for r in cinema].count("ok") == 10
-    assert [r[1] for r in read_data((out / "index.html").read_text())["runs"]].count("ok") == 10
+    assert len(cinema) == 23 and [r["status"] for r in cinema].count("ok") == 20
+    assert [r[1] for r in read_data((out / "index.html").read_text())["runs"]].count("ok") == 20
     gate.touch()
     attaching.wait(timeout=600)
     assert attaching.returncode == 0, _text(said_file)
@@ -215,7 +222,7 @@ def test_a_study_split_into_arrays_within_max_array_size_detach_then_attach(max_
     assert "23 of 23 runs succeeded (0 run now, 23 by jobs submitted earlier, 0 already done)" in said, said
     rows = _rows(out)
     assert [r["status"] for r in rows] == ["ok"] * 23, rows
-    assert all(r["outputs"] == ["sphere.csv"] for r in rows)
+    assert [r["outputs"] for r in rows] == [["sphere.csv"]] * 20 + [["sphere.csv", "waiting"]] * 3
     assert sorted(float(x) for x in ran.read_text().split()) == [float(i) for i in range(1, 24)]
     assert _recorded(out) == ids and slurm_jobs.load(out / "slurm")["collected"]
     assert set(_squeue()) - set(before) <= set(ids)
@@ -223,10 +230,32 @@ def test_a_study_split_into_arrays_within_max_array_size_detach_then_attach(max_
     assert len(list((out / "slurm" / "logs").glob("*.out"))) == 23
 
 
+_STARTED: list = []
+
+
 def _start(args, env, said: Path) -> subprocess.Popen:
     """The sweep in the background, what it says going to the file `said`."""
     with open(said, "w") as stderr:
-        return subprocess.Popen(_command(*args), stdout=subprocess.DEVNULL, stderr=stderr, text=True, env=env)
+        proc = subprocess.Popen(_command(*args), stdout=subprocess.DEVNULL, stderr=stderr, text=True, env=env)
+    _STARTED.append(proc)
+    return proc
+
+
+@pytest.fixture(autouse=True)
+def _leave_the_cluster_clean(tmp_path):
+    """Whatever a test left (it may fail half-way): its background sweeps killed first (an attached sweep would
+    submit again what it saw cancelled), its gate opened, its jobs cancelled. The cluster is shared."""
+    yield
+    for proc in _STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    _STARTED.clear()
+    (tmp_path / "gate").touch()
+    for record in tmp_path.rglob("jobs.json"):
+        ids = [job["id"] for job in json.loads(record.read_text())["jobs"] if job.get("id")]
+        if ids:
+            subprocess.run(["scancel", *ids], capture_output=True, timeout=60)
 
 
 def _text(path: Path) -> str:
@@ -328,6 +357,7 @@ def timing_out(slurm, gated, tmp_path_factory):
             "-o", folder / "study")
     proc = _sweep(*args, "--detach")
     assert proc.returncode == 0, proc.stderr
+    _TIMING_OUT.update(_recorded(folder / "study"))
     return folder / "study", args
 
 
