@@ -189,3 +189,30 @@ def test_script_text_in_values_cannot_end_the_data_block():
     page = render({**HEADER, "runs": rows})
     assert page.count("</script>") == 2 and "<b>boom</b>" not in page
     assert read_data(page)["values"] == [["</script><script>alert(1)</script>"]]
+
+
+def test_a_big_study_is_paged_to_what_fits_the_window(browser, tmp_path):
+    """20,000 runs on two axes (200 x 100): the page holds only the rows and columns that fit the window, with
+    buttons to the next and previous ones; the list of runs that did not succeed names the first 100."""
+    out = tmp_path / "big"
+    out.mkdir()
+    rows = [{"folder": f"A={a},B={b}", "params": {"A": str(a), "B": str(b)}, "status": "failed" if a < 2 else "ok",
+             "returncode": 0, "seconds": 1.0, "outputs": [], "error": "boom" if a < 2 else None, "key": f"{a},{b}"}
+            for a in range(200) for b in range(100)]
+    write_records(out, HEADER, rows)
+    _open(browser, out / "index.html")
+    fits = browser.execute_script("return [Math.max(3, Math.ceil(window.innerHeight/290)),"
+                                  " Math.max(4, Math.floor((window.innerWidth-160)/272))]")
+    shown = _shown(browser)
+    assert len(shown) == fits[0] * fits[1] < 100, (len(shown), fits)
+    assert shown[:2] == ["A=0,B=0", "A=0,B=1"]
+    assert browser.execute_script("return document.getElementsByTagName('*').length") < 2000
+    browser.find_element("id", "r-next").click()
+    assert _shown(browser)[0] == f"A={fits[0]},B=0"
+    browser.find_element("id", "c-next").click()
+    assert _shown(browser)[0] == f"A={fits[0]},B={fits[1]}"
+    browser.find_element("id", "r-prev").click()
+    assert _shown(browser)[0] == f"A=0,B={fits[1]}"
+    assert browser.find_element("id", "r-prev").get_attribute("disabled")
+    page = (out / "index.html").read_text()
+    assert page.count("<li>") == 101 and "and 100 more" in page

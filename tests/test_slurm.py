@@ -51,6 +51,12 @@ def _sweep(*args, env=None, timeout=600):
                           text=True, timeout=timeout, env=env)
 
 
+def _tasks(out: Path) -> list:
+    from replay.batch import task_file
+
+    return list(task_file.read_all(out / "slurm"))
+
+
 def _manifest(out: Path) -> dict:
     return json.loads((out / "manifest.json").read_text())
 
@@ -95,7 +101,7 @@ def test_slurm_sweep_equals_local_sweep(on_slurm, local):
         assert image_difference(out / row["folder"] / image, local / row["folder"] / image) == (0, 0)
     # Runs of the same file share one array task (the default packs up to 10), whose worker keeps the pipeline:
     # the reader runs once, the later runs only re-execute the contour. A status file per run, a log per task.
-    (task,) = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
+    (task,) = _tasks(out)
     assert task["worker"] and [Path(r["folder"]).name for r in task["runs"]] == [r["folder"] for r in rows]
     assert [r["pipeline"] for r in rows] == ["new", "kept", "kept"]
     assert [r["executions"].get("XMLImageDataReader#0", 0) for r in rows] == [1, 0, 0]
@@ -121,7 +127,7 @@ def test_dry_run_writes_the_array_script_without_submitting(slurm, script, tmp_p
     proc = _sweep(script, *GRID, "--backend", "slurm", "--dry-run", "--mpi", "2", "--partition", "debug",
                   "--time-limit", "0:30:00", "--sbatch-arg=--comment=replay test", "--runs-per-task", "2", "-o", out)
     assert proc.returncode == 0, proc.stderr
-    sbatch = out / "slurm" / "array.sbatch"
+    sbatch = out / "slurm" / "array-0.sbatch"
     # rich folds long lines on a non-terminal stderr, inside the path too
     assert f"wrote{sbatch}(notsubmitted:--dry-run)" in "".join(proc.stderr.split())
     assert _squeue_ids() <= before, "--dry-run submitted a job"
@@ -129,8 +135,8 @@ def test_dry_run_writes_the_array_script_without_submitting(slurm, script, tmp_p
     for directive in ("--array=0-1", "--ntasks=2", "--nodes=1", "--partition=debug", "--time=0:30:00",
                       '--comment="replay test"'):
         assert f"#SBATCH {directive}\n" in text
-    assert "Isosurfaces" not in text and "150" not in text, "values belong in tasks.json, not in the script"
-    tasks = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
+    assert "Isosurfaces" not in text and "150" not in text, "values belong in tasks.jsonl, not in the script"
+    tasks = _tasks(out)
     # --runs-per-task 2: the 3 runs in 2 tasks, each a worker under srun feeding its jobs to rank 0.
     assert [len(task["runs"]) for task in tasks] == [2, 1]
     for task in tasks:
@@ -208,7 +214,7 @@ def test_cancelled_task_reports_stopped_by_slurm(slurm, tmp_path):
     canceller.start()
     started = time.monotonic()
     rows = run_array(sleeper, [Run("only", {}, "only")], out, poll=0.3,
-                     on_submit=lambda job, job_id: jobs.append(job_id))
+                     on_submit=lambda job, submitted: jobs.extend(j["id"] for j in submitted))
     canceller.join(timeout=5)
     assert time.monotonic() - started < 60, "waited for the whole sleep: the cancel did not stop the task"
     (row,) = rows
@@ -281,11 +287,11 @@ def test_mpi_task_runs_ranks_through_srun(slurm, script, local, tmp_path):
     for name in ("mpi", "mpi2"):
         # pvbatch runs the script on rank 0 only (satellites serve it); 'of2' is the size of its MPI world.
         assert sorted(p.name for p in (out / name).glob(".replay-rank*")) == [".replay-rank0of2"]
-    (task,) = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
+    (task,) = _tasks(out)
     command = task["command"]
     assert command[command.index("srun"):command.index("srun") + 3] == ["srun", "-n", "2"]
     assert "mpiexec" not in command
-    sbatch = (out / "slurm" / "array.sbatch").read_text()
+    sbatch = (out / "slurm" / "array-0.sbatch").read_text()
     assert "#SBATCH --ntasks=2\n" in sbatch and "#SBATCH --partition=debug\n" in sbatch
     assert "#SBATCH --time=3\n" in sbatch
     for row, value in zip(rows, VALUES[1:]):
@@ -355,7 +361,7 @@ def test_a_failing_or_crashing_run_fails_alone_inside_its_task(slurm, tmp_path):
     out = tmp_path / "study"
     proc = _sweep(_cases(tmp_path), "--table", table, "--backend", "slurm", "-o", out)
     assert proc.returncode == 1, proc.stderr
-    (task,) = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
+    (task,) = _tasks(out)
     assert len(task["runs"]) == 5
     rows = _manifest(out)["runs"]
     assert [r["status"] for r in rows] == ["ok", "failed", "ok", "failed", "ok"], rows
@@ -403,7 +409,7 @@ def test_a_stopped_task_keeps_its_finished_runs_and_the_next_sweep_runs_the_rest
     assert again.returncode == 0, again.stderr
     said = " ".join(again.stderr.split())
     assert "2 of 4 runs already succeeded" in said and "(2 run now, 2 already done)" in said
-    (task,) = json.loads((out / "slurm" / "tasks.json").read_text())["tasks"]
+    (task,) = _tasks(out)
     assert [Path(r["folder"]).name for r in task["runs"]] == ["Radius=3,Mode=wait", "Radius=4,Mode=ok"]
     assert [r["status"] for r in _manifest(out)["runs"]] == ["ok"] * 4
 

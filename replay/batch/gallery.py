@@ -18,6 +18,7 @@ import os
 from .cinema import IMAGES, images
 
 DATA_ID = "replay-data"
+LISTED = 100  # runs named in the page's list of those that did not succeed; the rest are in manifest.csv
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.2em;color:#222}
@@ -33,6 +34,7 @@ table.view{border-collapse:collapse} .view th{font-family:monospace;font-weight:
 .view img{max-width:250px;max-height:250px;display:block;margin:0 auto}
 .status{font-size:.8em;color:#555} .error{color:#a00;font-size:.8em;text-align:left;word-break:break-word}
 .failed-list li{font-size:.85em;margin:.2em 0} code{font-size:.9em}
+#pages{display:flex;gap:1.6em;margin:.4em 0;font-size:.9em} #pages:empty{display:none} .pager button{margin:0 .2em}
 """
 
 # Reads the blob, builds the controls, redraws the table on every change. Kept to plain DOM calls.
@@ -47,7 +49,8 @@ var st={row:axes.length>1?axes[0]:-1, col:axes.length>1?axes[1]:(axes.length?axe
         at:P.map(function(){return 0;}), image:0, active:-1};
 var byKey={};
 R.forEach(function(r){ byKey[r[2].join(",")]=r; });
-var controls=document.getElementById("controls"), view=document.getElementById("view");
+var controls=document.getElementById("controls"), view=document.getElementById("view"),
+    pages=document.getElementById("pages"), pg={r:0, c:0};
 function el(tag, attrs, text){ var e=document.createElement(tag);
   for(var k in attrs){ e.setAttribute(k, attrs[k]); } if(text!==undefined){ e.textContent=text; } return e; }
 function others(){ return axes.filter(function(a){ return a!==st.row && a!==st.col; }); }
@@ -106,37 +109,63 @@ function cell(at){
   if(err){ td.appendChild(el("div", {"class":"error"}, err)); }
   return td;
 }
+// Only a screenful of cells is ever in the page (a study of 100,000 runs would be 100,000 cells): the rows and
+// columns that fit the window, the others a page away.
+function fit(){ return {rows:Math.max(3, Math.ceil(window.innerHeight/290)),
+                        cols:Math.max(4, Math.floor((window.innerWidth-160)/272))}; }
+function span(axis, size, key){
+  var n=axis<0?1:V[axis].length, pages=Math.max(1, Math.ceil(n/size));
+  pg[key]=Math.min(Math.max(pg[key], 0), pages-1);
+  return {from:pg[key]*size, to:Math.min(n, (pg[key]+1)*size), n:n, pages:pages};
+}
+function pager(name, axis, s, key){
+  if(s.pages<2){ return; }
+  var box=el("span", {"class":"pager"});
+  box.appendChild(el("span", {}, name+" "+(s.from+1)+"\u2013"+s.to+" of "+s.n+" ("+P[axis]+") "));
+  [["\u25c0", -1, "prev"], ["\u25b6", 1, "next"]].forEach(function(b){
+    var btn=el("button", {type:"button", id:key+"-"+b[2]}, b[0]);
+    if((b[1]<0 && pg[key]===0) || (b[1]>0 && pg[key]===s.pages-1)){ btn.disabled=true; }
+    btn.addEventListener("click", function(){ pg[key]+=b[1]; draw(); });
+    box.appendChild(btn);
+  });
+  pages.appendChild(box);
+}
 function draw(){
-  view.textContent="";
-  var at=st.at.slice(), table=el("table", {"class":"view"});
+  view.textContent=""; pages.textContent="";
+  var at=st.at.slice(), table=el("table", {"class":"view"}), f=fit();
+  var cs=span(st.col, f.cols, "c"), c;
   if(st.row<0){
     var tr=el("tr");
     if(st.col>=0){
       var head=el("tr"); head.appendChild(el("th", {"class":"axis"}, P[st.col]));
       tr.appendChild(el("th"));
-      V[st.col].forEach(function(_, c){ head.appendChild(el("th", {}, L[st.col][c]));
-        at[st.col]=c; tr.appendChild(cell(at)); });
+      for(c=cs.from; c<cs.to; c++){ head.appendChild(el("th", {}, L[st.col][c])); at[st.col]=c; tr.appendChild(cell(at)); }
       table.appendChild(head);
+      pager("columns", st.col, cs, "c");
     } else { tr.appendChild(cell(at)); }
     table.appendChild(tr); view.appendChild(table); return;
   }
+  var rs=span(st.row, f.rows, "r");
+  pager("rows", st.row, rs, "r"); pager("columns", st.col, cs, "c");
   var top=el("tr"); top.appendChild(el("th", {"class":"axis"}, P[st.row]+" \u2193  "+P[st.col]+" \u2192"));
-  V[st.col].forEach(function(_, c){ top.appendChild(el("th", {}, L[st.col][c])); });
+  for(c=cs.from; c<cs.to; c++){ top.appendChild(el("th", {}, L[st.col][c])); }
   table.appendChild(top);
-  V[st.row].forEach(function(_, r){
-    var tr=el("tr"); at[st.row]=r; tr.appendChild(el("th", {}, L[st.row][r]));
-    V[st.col].forEach(function(_, c){ at[st.col]=c; tr.appendChild(cell(at)); });
-    table.appendChild(tr);
-  });
+  for(var r=rs.from; r<rs.to; r++){
+    var row=el("tr"); at[st.row]=r; row.appendChild(el("th", {}, L[st.row][r]));
+    for(c=cs.from; c<cs.to; c++){ at[st.col]=c; row.appendChild(cell(at)); }
+    table.appendChild(row);
+  }
   view.appendChild(table);
 }
-function update(){ buildControls(); draw(); }
+function update(){ pg.r=0; pg.c=0; buildControls(); draw(); }
+var resized=null;
+window.addEventListener("resize", function(){ clearTimeout(resized); resized=setTimeout(draw, 100); });
 document.addEventListener("keydown", function(ev){
   if(st.active<0 || (ev.key!=="ArrowLeft" && ev.key!=="ArrowRight")){ return; }
   var t=ev.target && ev.target.tagName; if(t==="SELECT" || t==="INPUT"){ return; }
   var a=st.active, n=V[a].length;
   st.at[a]=(st.at[a]+(ev.key==="ArrowRight"?1:n-1))%n;
-  ev.preventDefault(); update();
+  ev.preventDefault(); buildControls(); draw();
 });
 update();
 })();
@@ -170,20 +199,22 @@ def data(manifest: dict) -> dict:
         params += [n for n in row.get("params", {}) if n not in params]
     values = []
     for name in params:
-        seen: list[str] = []
+        seen: dict = {}  # in order of appearance
         for row in rows:
-            v = str(row.get("params", {}).get(name, ""))
-            if v not in seen:
-                seen.append(v)
-        values.append(_order(seen))
+            seen.setdefault(str(row.get("params", {}).get(name, "")), None)
+        values.append(_order(list(seen)))
     names: list[str] = []
     for row in rows:
         names += [i for i in images(row) if i not in names]
+    # Indices by dict: list.index per run was quadratic (100,000 runs over 1,000 values took minutes).
+    where = [{v: i for i, v in enumerate(vals)} for vals in values]
+    image_at = {name: i for i, name in enumerate(names)}
     runs = []
     for row in rows:
-        at = [values[k].index(str(row.get("params", {}).get(n, ""))) for k, n in enumerate(params)]
+        given = row.get("params", {})
+        at = [where[k][str(given.get(n, ""))] for k, n in enumerate(params)]
         error = (row.get("error") or "").strip().splitlines()
-        runs.append([row.get("folder", ""), row.get("status", ""), at, [names.index(i) for i in images(row)],
+        runs.append([row.get("folder", ""), row.get("status", ""), at, [image_at[i] for i in images(row)],
                      error[-1] if error else ""])
     return {"params": params, "values": values, "labels": [_labels(v) for v in values], "images": names,
             "runs": runs}
@@ -216,15 +247,17 @@ def render(manifest: dict) -> str:
         f'<p class="meta">{ok} of {len(rows)} runs succeeded. Each cell is one run; click it for the image or '
         'its folder. <a href="manifest.csv">manifest.csv</a> · <a href="manifest.json">manifest.json</a> · '
         '<a href="data.csv">data.csv</a> (Cinema database)</p>',
-        '<div id="controls"></div><div id="view"></div>',
+        '<div id="controls"></div><div id="pages"></div><div id="view"></div>',
         "<noscript><p>The gallery needs JavaScript; the runs are listed in manifest.csv.</p></noscript>",
     ]
     if failed:
         parts.append(f"<h2>{len(failed)} not succeeded</h2><ul class=\"failed-list\">")
-        for row in failed:
+        for row in failed[:LISTED]:
             label = ", ".join(f"{k}={v}" for k, v in row.get("params", {}).items()) or "recorded values"
             parts.append(f"<li><code>{e(label)}</code>: {e(row.get('status', ''))}"
                          f"{': ' + e(row['error']) if row.get('error') else ''}</li>")
+        if len(failed) > LISTED:
+            parts.append(f"<li>and {len(failed) - LISTED} more: see <a href=\"manifest.csv\">manifest.csv</a></li>")
         parts.append("</ul>")
     parts += [f'<script type="application/json" id="{DATA_ID}">{blob}</script>',
               f"<script>{_JS}</script>", "</body></html>", ""]

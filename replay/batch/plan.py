@@ -15,8 +15,8 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Iterable, Mapping, Optional, Sequence
+from pathlib import Path, PurePath
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 from ..errors import InputError, UsageError
 
@@ -29,9 +29,11 @@ MAX_FOLDER = 80
 class RunSpec:
     """One run: its identity (key), its parameters as CLI words, and its folder (relative to the sweep's -o)."""
 
+    __slots__ = ("key", "params", "folder")  # 100,000 runs without 100,000 instance dicts
+
     key: str
     params: dict
-    folder: Path
+    folder: Union[str, Path]  # plan.make_runs gives a str
 
 
 def read_spec(text: str, path: str = "<script>") -> dict:
@@ -211,30 +213,43 @@ def read_table(text: str, path: str) -> list[tuple[int, dict]]:
                 raise InputError("each entry is a mapping parameter: value", path, line)
             rows.append((line, row))
         return rows
-    reader = csv.reader(io.StringIO(text))
-    header = None
-    rows = _Rows()
-    for record in reader:
-        line = reader.line_num
-        if not record or all(not c.strip() for c in record) or record[0].lstrip().startswith("#"):
-            continue
-        if header is None:
-            header = [c.strip() for c in record]
-            if any(not c for c in header):
-                raise InputError("empty column name in the header", path, line)
-            rows.header_line = line
-            continue
-        if len(record) != len(header):
-            raise InputError(f"{len(record)} cells, the header has {len(header)}", path, line)
-        rows.append((line, {h: c.strip() for h, c in zip(header, record)}))
-    if header is None:
-        raise InputError("empty table: the first line names the parameters", path, 1)
+    table = iter_csv(text, path)
+    rows = _Rows(table)
+    rows.header_line = table.header_line
     return rows
 
 
-def expand_table(spec: dict, rows: Sequence[tuple[int, dict]], path: str) -> list[dict]:
+class iter_csv:  # noqa: N801 - used as a function: read_table's rows one at a time
+    """(line, {column: value}) per row of a CSV, read as they are asked for: planning 100,000 runs never holds
+    the table and its runs at once. header_line is known once the first row has been given."""
+
+    def __init__(self, text: str, path: str):
+        self.text, self.path, self.header_line = text, path, None
+
+    def __iter__(self):
+        reader = csv.reader(io.StringIO(self.text))
+        header, path = None, self.path
+        for record in reader:
+            line = reader.line_num
+            if not record or all(not c.strip() for c in record) or record[0].lstrip().startswith("#"):
+                continue
+            if header is None:
+                header = [c.strip() for c in record]
+                if any(not c for c in header):
+                    raise InputError("empty column name in the header", path, line)
+                self.header_line = line
+                continue
+            if len(record) != len(header):
+                raise InputError(f"{len(record)} cells, the header has {len(header)}", path, line)
+            yield line, {h: c.strip() for h, c in zip(header, record)}
+        if header is None:
+            raise InputError("empty table: the first line names the parameters", path, 1)
+
+
+def expand_table(spec: dict, rows: Iterable[tuple[int, dict]], path: str) -> Iterator[dict]:
+    """The runs of the table's rows, checked, as they are asked for."""
     try:
-        return _expand_table(spec, rows, path)
+        yield from _expand_table(spec, rows, path)
     except UsageError as exc:
         # Name the table's line the way every other bad-input error does: path:line:col: message.
         where, _, message = exc.message.partition(": ")
@@ -244,8 +259,7 @@ def expand_table(spec: dict, rows: Sequence[tuple[int, dict]], path: str) -> lis
         raise
 
 
-def _expand_table(spec: dict, rows: Sequence[tuple[int, dict]], path: str) -> list[dict]:
-    runs = []
+def _expand_table(spec: dict, rows: Iterable[tuple[int, dict]], path: str) -> Iterator[dict]:
     for line, row in rows:
         run = {}
         for name, value in row.items():
@@ -260,8 +274,7 @@ def _expand_table(spec: dict, rows: Sequence[tuple[int, dict]], path: str) -> li
             if param is not None and param["kind"] == "file":
                 words = [f for w in words for f in _expand_file(w, where)]
             run[name] = check_value(spec, name, words, where)
-        runs.append(run)
-    return runs
+        yield run
 
 
 # -- runs -------------------------------------------------------------------------------------------------------
@@ -276,13 +289,19 @@ def _folder_part(name: str, words: list[str], kind: str) -> str:
     return f"{name}={_UNSAFE.sub('_', text).strip('_.') or '_'}"
 
 
+# One encoder for every key: json.dumps with options builds a new encoder per call (a third of planning 100,000 runs).
+_KEY_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def run_key(params: Mapping[str, list[str]]) -> str:
-    return json.dumps({k: list(v) for k, v in sorted(params.items())}, separators=(",", ":"))
+    return _KEY_JSON.encode({k: list(v) for k, v in sorted(params.items())})
 
 
 def make_runs(spec: dict, value_sets: Iterable[dict]) -> list[RunSpec]:
     """RunSpecs with readable, unique folder names ('Isosurfaces=100,FileName=a_out.vti'), or run-<hash>."""
-    value_sets = list(value_sets)
+    files = [name for name, param in spec["by_name"].items() if param["kind"] == "file"]
+    if files:
+        value_sets = list(value_sets)  # two passes: the folder the files share first
     # File values are named by what differs between them: the folder they share is left out.
     common = {}
     for name, param in spec["by_name"].items():
@@ -304,32 +323,42 @@ def make_runs(spec: dict, value_sets: Iterable[dict]) -> list[RunSpec]:
                 words = [os.path.relpath(os.path.abspath(w), common[name]) for w in words]
             parts.append(_folder_part(name, words, spec["by_name"].get(name, {}).get("kind", "")))
         folder = ",".join(parts) or "recorded"
-        digest = hashlib.sha256(key.encode()).hexdigest()[:10]
         if len(folder) > MAX_FOLDER or folder.lower() in folders:
-            folder = f"run-{digest}"
+            folder = f"run-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
         folders.add(folder.lower())
-        runs.append(RunSpec(key, {n: list(w) for n, w in params.items()}, Path(folder)))
+        # The plan's own dicts, not copies, and word lists shared: a grid's runs hold the same few (1,000,000 runs,
+        # a few values each).
+        runs.append(RunSpec(key, params, folder))  # a str: 100,000 Path objects cost 25 MB
     return runs
+
+
+_NONE = object()
 
 
 def plan(script_text: str, script_path: str, *, grid: Sequence[str] = (), table: Optional[str] = None,
          variants: Optional[Sequence[Mapping]] = None, timesteps=None) -> list[RunSpec]:
     """Every run of a sweep, validated against the script's parameters before anything runs."""
     spec = read_spec(script_text, script_path)
-    value_sets: list[dict] = []
+    sources: list = []
     if table:
         from ..files import read_text
 
-        value_sets += expand_table(spec, read_table(read_text(table), table), table)
+        text = read_text(table)
+        rows = read_table(text, table) if table.lower().endswith((".yaml", ".yml")) else iter_csv(text, table)
+        sources.append(expand_table(spec, rows, table))
     if variants is not None:
-        rows = [(i + 1, dict(v)) for i, v in enumerate(variants)]
-        value_sets += expand_table(spec, rows, "variants")
+        sources.append(expand_table(spec, [(i + 1, dict(v)) for i, v in enumerate(variants)], "variants"))
+    # Streamed into make_runs: a table of 100,000 rows is never in memory beside its runs.
+    value_sets: Iterable[dict] = itertools.chain(*sources)
     if grid:
+        if sources:
+            value_sets = list(value_sets)  # the table's errors before the grid's (and its pvbatch probe for time=all)
         grid_runs = expand_grid(spec, parse_grid(grid), timesteps and (lambda files: timesteps(spec, files)))
         # A grid with a table (or variants) crosses them: every row with every grid point.
-        value_sets = [{**row, **g} for row in value_sets for g in grid_runs] if value_sets else grid_runs
-    if not value_sets:
-        value_sets = [{}]
+        value_sets = ({**row, **g} for row in value_sets for g in grid_runs) if sources else grid_runs
+    value_sets = iter(value_sets)
+    first = next(value_sets, _NONE)
+    value_sets = [{}] if first is _NONE else itertools.chain([first], value_sets)
     return make_runs(spec, value_sets)
 
 
@@ -352,8 +381,9 @@ def manifest_row(run: RunSpec, *, folder=None, returncode=None, seconds=None, ou
     """One run as the manifest records it (study and the SLURM backend build their rows with this)."""
     if status is None:
         status = "ok" if returncode == 0 and not error else "failed"
+    folder = run.folder if isinstance(run.folder, PurePath) else Path(run.folder)
     return {
-        "folder": Path(run.folder).as_posix() if not Path(run.folder).is_absolute() else Path(run.folder).name,
+        "folder": folder.name if folder.is_absolute() else folder.as_posix(),
         "params": {name: shown(words) for name, words in run.params.items()},
         "status": status,
         "returncode": returncode,

@@ -1,10 +1,13 @@
 """Sweeps on SLURM: job-array tasks that each serve several runs with a kept-pipeline worker (or one pvbatch per
 run), results gathered into the local backend's manifest rows.
 
-Pipeline: write (tasks.json + task.py + worker_driver.py + array.sbatch in <out>/slurm/) -> submit (sbatch) ->
-wait (squeue) -> collect (each run's status file). The sbatch script holds no user value: every task reads its
-command and its runs' arguments from tasks.json by SLURM_ARRAY_TASK_ID and runs them without a shell, so a
-parameter value can never become shell code.
+Pipeline: write (tasks.jsonl + tasks.idx + task.py + worker_driver.py + array-K.sbatch in <out>/slurm/, as many
+arrays as the cluster's MaxArraySize needs: slurm_limits.py) -> submit (sbatch each array, recorded in jobs.json:
+slurm_jobs.py) -> wait (squeue), or detach -> collect (each run's status file, as it lands; SLURM's failure states
+for the tasks that ended otherwise). A later sweep on the same folder attaches to recorded jobs instead of
+submitting again (attach). The sbatch scripts hold no user value: every task reads its command and its runs'
+arguments from its own line of tasks.jsonl (task_file.py) and runs them without a shell, so a parameter value can
+never become shell code.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import inspect
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -24,6 +28,9 @@ from typing import Callable, Iterable, Optional, Sequence
 from ..errors import RunError, SlurmUnavailable, UsageError
 from ..files import write_atomic
 from .runner import DISPLAY_RETRY_PAUSES, LOST_DISPLAY_SIGNS
+from .slurm_limits import Limits, array_spec, read_limits, split
+from . import slurm_jobs
+from .task_file import read_task  # noqa: F401 - _replay_task calls it in task.py, where it is copied beside
 
 STATUS_FILE = ".replay-status.json"  # .replay* names are not outputs (replay.batch.runner.list_outputs)
 JOB_DIR = "slurm"
@@ -43,13 +50,25 @@ _UNREACHABLE = (
 
 
 @dataclass(frozen=True)
+class Array:
+    """One sbatch array: its script, job name, and its tasks' place in tasks.jsonl (first line, how many)."""
+
+    script: Path
+    name: str
+    first: int
+    count: int
+
+
+@dataclass(frozen=True)
 class ArrayJob:
-    """The files of one submitted (or dry-run) sweep; `directory` is <out>/slurm."""
+    """The files of one submitted (or dry-run) sweep; `directory` is <out>/slurm; `script` the first array's."""
 
     directory: Path
     script: Path
     tasks: Path
     count: int
+    arrays: tuple = ()
+    limits: Optional[Limits] = None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -72,8 +91,7 @@ def _replay_task(argv):
 
     mark = "\x1ereplay-worker "  # replay.batch.worker.MARK
     tasks_path, index = argv[1], int(argv[2])
-    with open(tasks_path, encoding="utf-8") as f:
-        task = json.load(f)["tasks"][index]
+    task = read_task(tasks_path, index)  # its own line of tasks.jsonl, never the whole study
     stopped = []
     current = {"proc": None}
 
@@ -251,11 +269,14 @@ def _replay_task(argv):
 
 
 def _task_source() -> str:
+    from .task_file import read_task
+
     return (
         "#!/usr/bin/env python3\n"
-        '"""Written by replay sweep --backend slurm: runs one array task from tasks.json."""\n'
+        '"""Written by replay sweep --backend slurm: runs one array task of tasks.jsonl."""\n'
         f"LOST_DISPLAY_SIGNS = {LOST_DISPLAY_SIGNS!r}\n"
         f"DISPLAY_RETRY_PAUSES = {DISPLAY_RETRY_PAUSES!r}\n\n\n"
+        + inspect.getsource(read_task) + "\n\n"
         + inspect.getsource(_replay_task)
         + "\n\nif __name__ == '__main__':\n    import sys\n    sys.exit(_replay_task(sys.argv))\n"
     )
@@ -340,61 +361,89 @@ def runs_per_task(requested: Optional[int], time_limit: Optional[str], estimate:
 
 def pack(runs: Sequence, size: int, session: Callable) -> list[list]:
     """Array tasks: runs of one session (same script and files) together, in order, at most `size` per task."""
+    return [[run for run, _ in chunk] for chunk in _pack(runs, size, session)]
+
+
+def _pack(runs: Sequence, size: int, session: Callable) -> list[list]:
+    # (run, its session) pairs: the session is worked out once per run.
     groups: dict[str, list] = {}
     for run in runs:
-        groups.setdefault(session(run), []).append(run)
+        key = session(run)
+        groups.setdefault(key, []).append((run, key))
     return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
 
 
 def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, partition: Optional[str] = None,
                 time_limit: Optional[str] = None, sbatch_args: Iterable[str] = (), pvbatch: Optional[str] = None,
                 cwd=None, separate: bool = False, per_task: Optional[int] = None,
-                session: Optional[Callable] = None, estimate: Optional[float] = None) -> ArrayJob:
-    """Write <out>/slurm/{tasks.json, task.py, worker_driver.py, array.sbatch}; nothing is submitted.
+                session: Optional[Callable] = None, estimate: Optional[float] = None,
+                max_concurrent: Optional[int] = None, limits: Optional[Limits] = None) -> ArrayJob:
+    """Write <out>/slurm/{tasks.jsonl, tasks.idx, task.py, worker_driver.py, array-K.sbatch}; nothing is submitted.
 
     By default a task runs the kept-pipeline worker over up to `per_task` runs of one `session(run)` (without
     `session`, each run is its own session: packed, but the pipeline is rebuilt); `separate` gives each run a
-    task and a pvbatch of its own."""
+    task and a pvbatch of its own. The tasks are split into as many arrays as the cluster's MaxArraySize needs
+    (`limits`, read from scontrol when not given); `max_concurrent` is each array's %K throttle."""
     if not runs:
         raise UsageError("the sweep has no runs to submit")
     if mpi is not None and mpi < 1:
         raise UsageError(f"--mpi {mpi}: must be at least 1")
+    if max_concurrent is not None and max_concurrent < 1:
+        raise UsageError(f"--max-concurrent {max_concurrent}: must be at least 1")
+    from . import task_file
     from .runner import script_arguments
     from .worker import DRIVER
 
+    limits = limits or read_limits()
     out = Path(out_dir).resolve()
     job_dir = out / JOB_DIR
     (job_dir / "logs").mkdir(parents=True, exist_ok=True)
     script_path = Path(script).resolve()
     work = str(Path(cwd or os.getcwd()).resolve())
-    size = 1 if separate else runs_per_task(per_task, time_limit and _time_limit(time_limit), estimate)
     session = session or (lambda run: run.key)
+    if separate:
+        size = 1
+    else:
+        size = runs_per_task(per_task, time_limit and _time_limit(time_limit), estimate)
+    chunks = _pack(runs, size, session)
+    room = limits.max_job_count
+    if len(chunks) > room:
+        # Every array task counts as one job against MaxJobCount: pack more runs per task, unless told how many.
+        if separate or per_task is not None:
+            raise UsageError(f"{len(chunks)} array tasks exceed the cluster's MaxJobCount ({room}): give "
+                             f"--runs-per-task {-(-len(runs) // room)} or more")
+        size = max(size, -(-len(runs) // room))
+        chunks = _pack(runs, size, session)
     driver = job_dir / "worker_driver.py"
-    tasks = []
-    for chunk in pack(runs, size, session):
-        entries = []
-        for run in chunk:
-            folder = Path(run.folder)
-            folder = str((folder if folder.is_absolute() else out / folder).resolve())
-            entries.append({"key": run.key, "folder": folder, "script": str(script_path),
-                            "argv": [*script_arguments(run.params), "--output-dir", folder],
-                            "session": session(run)})
-        if separate:
-            command = _pvbatch_command(mpi, pvbatch) + [entries[0]["script"], *entries[0]["argv"]]
-        else:
-            command = _pvbatch_command(mpi, pvbatch, worker=True) + [str(driver)]
-        tasks.append({"status": STATUS_FILE, "cwd": work, "worker": not separate, "command": command,
-                      "runs": entries})
-    tasks_path = job_dir / "tasks.json"
-    write_atomic(tasks_path, json.dumps({"script": str(script_path), "tasks": tasks}, indent=2) + "\n")
+    pvbatch_words = _pvbatch_command(mpi, pvbatch, worker=not separate)
+    base, script_text = str(out), str(script_path)
+
+    def tasks():
+        for chunk in chunks:
+            entries = []
+            for run, run_session in chunk:
+                # Plan folders are single names made safe (plan.make_runs): joined, not resolved one by one.
+                folder = str(run.folder)
+                folder = str(Path(folder).resolve()) if os.path.isabs(folder) else os.path.join(base, folder)
+                entries.append({"key": run.key, "folder": folder, "script": script_text,
+                                "argv": [*script_arguments(run.params), "--output-dir", folder],
+                                "session": run_session})
+            if separate:
+                command = pvbatch_words + [entries[0]["script"], *entries[0]["argv"]]
+            else:
+                command = pvbatch_words + [str(driver)]
+            yield {"status": STATUS_FILE, "cwd": work, "worker": not separate, "command": command, "runs": entries}
+
+    count = task_file.write(job_dir, tasks())
+    tasks_path = job_dir / task_file.TASKS
     task_py = job_dir / "task.py"
     write_atomic(task_py, _task_source())
     if not separate:
         write_atomic(driver, DRIVER.read_text(encoding="utf-8"))
+    for old in job_dir.glob("array*.sbatch"):
+        old.unlink()  # an earlier submission's arrays: never to be submitted again by hand by mistake
 
     directives = [
-        f"--job-name=replay-{re.sub(r'[^A-Za-z0-9_.-]', '_', script_path.stem)}",
-        f"--array=0-{len(tasks) - 1}",
         f"--output={_directive_path(job_dir / 'logs', '/%A_%a.out')}",
         f"--ntasks={mpi or 1}",
     ]
@@ -416,18 +465,29 @@ def write_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, p
             arg = f'{name}="{value}"'
         directives.append(arg)
     python = shutil.which("python3") or sys.executable
-    lines = ["#!/bin/bash"]
-    lines += [f"#SBATCH {d}" for d in directives]
-    lines += [
-        "# Written by replay sweep --backend slurm. Each task serves the runs listed in its tasks.json entry",
-        "# ($SLURM_ARRAY_TASK_ID): task.py runs them without a shell. Submit again with: sbatch <this file>",
-        "set -eu",
-        "exec " + " ".join(shlex.quote(p) for p in (python, str(task_py), str(tasks_path))) + ' "$SLURM_ARRAY_TASK_ID"',
-    ]
-    sbatch_path = job_dir / "array.sbatch"
-    write_atomic(sbatch_path, "\n".join(lines) + "\n")
-    sbatch_path.chmod(0o755)
-    return ArrayJob(job_dir, sbatch_path, tasks_path, len(tasks))
+    # Each submission's job names are its own: a submitter killed before it wrote a job id down finds the job
+    # again by name (slurm_jobs.find_by_name).
+    token = secrets.token_hex(4)
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", script_path.stem)[:40]
+    arrays = []
+    for number, indices in enumerate(split(count, limits.max_array_size)):
+        name = f"replay-{stem}-{token}-{number}"
+        lines = ["#!/bin/bash", f"#SBATCH --job-name={name}",
+                 f"#SBATCH --array={array_spec(len(indices), max_concurrent)}"]
+        lines += [f"#SBATCH {d}" for d in directives]
+        lines += [
+            f"# Written by replay sweep --backend slurm: array {number + 1} of the study's tasks (MaxArraySize "
+            f"{limits.max_array_size}), its task 0 being line {indices.start} of tasks.jsonl.",
+            "# task.py reads only its task's line (tasks.idx says where) and runs its runs without a shell.",
+            "set -eu",
+            "exec " + " ".join(shlex.quote(p) for p in (python, str(task_py), str(tasks_path)))
+            + f' "$(({indices.start} + SLURM_ARRAY_TASK_ID))"',
+        ]
+        sbatch_path = job_dir / f"array-{number}.sbatch"
+        write_atomic(sbatch_path, "\n".join(lines) + "\n")
+        sbatch_path.chmod(0o755)
+        arrays.append(Array(sbatch_path, name, indices.start, len(indices)))
+    return ArrayJob(job_dir, arrays[0].script, tasks_path, count, tuple(arrays), limits)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -451,48 +511,88 @@ def _unreachable(text: str) -> bool:
     return any(marker in low for marker in _UNREACHABLE)
 
 
-def submit(job: ArrayJob) -> str:
-    """Submit the array; returns the job id."""
+def _sbatch(script: Path, cwd: Path) -> str:
+    """Submit one array script; returns the job id."""
     sbatch = _slurm_tool("sbatch")
     try:
-        proc = subprocess.run([sbatch, "--parsable", str(job.script)], capture_output=True, text=True,
-                              cwd=str(job.directory), timeout=120)
+        proc = subprocess.run([sbatch, "--parsable", str(script)], capture_output=True, text=True,
+                              cwd=str(cwd), timeout=120)
     except subprocess.TimeoutExpired:
         raise SlurmUnavailable("sbatch did not answer within 120 s: the SLURM controller is not responding")
     if proc.returncode != 0:
         message = _last_line(proc.stderr + "\n" + proc.stdout)
         if _unreachable(proc.stderr):
             raise SlurmUnavailable(f"cannot reach the SLURM controller: {message}")
-        raise RunError(f"sbatch refused the job: {message}", path=str(job.script))
+        raise RunError(f"sbatch refused the job: {message}", path=str(script))
     job_id = proc.stdout.strip().split(";")[0]
     if not job_id.isdigit():
-        raise RunError(f"sbatch gave no job id: {_last_line(proc.stdout + proc.stderr)}", path=str(job.script))
+        raise RunError(f"sbatch gave no job id: {_last_line(proc.stdout + proc.stderr)}", path=str(script))
     return job_id
 
 
-def _pending(job_id: str) -> Optional[int]:
-    """How many of the job's tasks SLURM still lists (pending, running, completing); None if squeue failed."""
-    proc = subprocess.run([_slurm_tool("squeue"), "-h", "-r", "-j", job_id, "-o", "%i %T"], capture_output=True,
-                          text=True, timeout=60)
-    if proc.returncode != 0:
-        if "invalid job id" in proc.stderr.lower():
-            return 0  # finished long enough ago that the controller forgot it
-        return None
-    return len([line for line in proc.stdout.splitlines() if line.strip()])
+def submit(job: ArrayJob) -> list[dict]:
+    """Submit every array of the job, each written down in <out>/slurm/jobs.json before sbatch is asked (by name)
+    and with its id right after: a sweep started again later attaches to them instead of submitting again. If one
+    array is refused, the ones already submitted are cancelled: a study is submitted whole or not at all."""
+    record = {"collected": False, "tasks": job.tasks.name, "jobs": []}
+    try:
+        for array in job.arrays:
+            entry = {"name": array.name, "id": None, "first": array.first, "count": array.count,
+                     "script": array.script.name}
+            record["jobs"].append(entry)
+            slurm_jobs.save(job.directory, record)
+            entry["id"] = _sbatch(array.script, job.directory)
+            slurm_jobs.save(job.directory, record)
+    except BaseException as exc:
+        ids = cancel([entry for entry in record["jobs"] if entry["id"]])
+        record["jobs"] = [entry for entry in record["jobs"] if entry["id"]]
+        record["collected"] = True
+        slurm_jobs.save(job.directory, record)
+        if isinstance(exc, KeyboardInterrupt) and ids:
+            raise Cancelled(ids) from None
+        raise
+    return record["jobs"]
 
 
-def wait(job_id: str, *, poll: float = 1.0, on_progress: Optional[Callable[[int], None]] = None,
+def cancel(jobs: Sequence[dict]) -> list[str]:
+    """scancel the jobs; returns their ids."""
+    ids = [entry["id"] for entry in jobs if entry.get("id")]
+    scancel = shutil.which("scancel")
+    if scancel and ids:
+        subprocess.run([scancel, *ids], capture_output=True, timeout=60)
+    return ids
+
+
+class Cancelled(KeyboardInterrupt):
+    """Ctrl-C while a sweep waited: its jobs were cancelled (`ids`)."""
+
+    def __init__(self, ids):
+        super().__init__()
+        self.ids = list(ids)
+
+
+def _as_jobs(jobs) -> list[dict]:
+    if isinstance(jobs, str):
+        return [{"id": jobs, "name": None}]
+    return list(jobs)
+
+
+def wait(jobs, *, poll: float = 1.0, on_progress: Optional[Callable[[int], None]] = None,
          count: Optional[Callable[[int], int]] = None) -> None:
-    """Block until no task of the job is queued or running, or count says no run is left; Ctrl-C cancels the
-    job. on_progress gets the number of tasks left, or count(tasks left) (run_array: the runs left) when given."""
+    """Block until no task of the jobs (a job id, or jobs.json entries) is queued or running, or count says no
+    run is left; Ctrl-C cancels the jobs (Cancelled names them). on_progress gets the number of tasks left, or
+    count(tasks left) (the runs left) when given. A hang-up (SIGHUP) ends the waiting process, never the jobs."""
+    jobs = _as_jobs(jobs)
     failures, last = 0, None
     try:
         while True:
-            left = _pending(job_id)
+            listed = slurm_jobs.tasks_listed(jobs)
+            left = None if listed is None else sum(listed.values())
             if left is None:
                 failures += 1
                 if failures >= 10:
-                    raise SlurmUnavailable(f"squeue cannot reach the SLURM controller while waiting for job {job_id}")
+                    ids = ", ".join(j["id"] for j in jobs if j.get("id"))
+                    raise SlurmUnavailable(f"squeue cannot reach the SLURM controller while waiting for job {ids}")
             else:
                 failures = 0
                 shown = count(left) if count and left else left
@@ -516,30 +616,15 @@ def wait(job_id: str, *, poll: float = 1.0, on_progress: Optional[Callable[[int]
                         on_progress(shown)
                     return
     except KeyboardInterrupt:
-        scancel = shutil.which("scancel")
-        if scancel:
-            subprocess.run([scancel, job_id], capture_output=True, timeout=60)
-        raise
+        raise Cancelled(cancel(jobs)) from None
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # collect
 
-def _slurm_state(job_id: Optional[str], index: int) -> Optional[str]:
-    """SLURM's word for a task that left no status (TIMEOUT, CANCELLED, FAILED...), while it still remembers."""
-    scontrol = shutil.which("scontrol")
-    if not (scontrol and job_id):
-        return None
-    proc = subprocess.run([scontrol, "-o", "show", "job", f"{job_id}_{index}"], capture_output=True, text=True,
-                          timeout=60)
-    for field in proc.stdout.split():
-        if field.startswith("JobState="):
-            return field.split("=", 1)[1]
-    return None
-
-
-def task_result(task: dict, run: dict, status: Optional[dict], *, missing: str = ""):
-    """A status file as the local backend's RunResult, so both backends word errors and rows alike."""
+def task_result(task: dict, run: dict, status: Optional[dict], *, missing: str = "", state: Optional[str] = None):
+    """A status file as the local backend's RunResult, so both backends word errors and rows alike. `state`:
+    SLURM's word for how the task ended (TIMEOUT, CANCELLED...), named in the error of a stopped run."""
     from .runner import RunResult, filter_noise
 
     command = task["command"] + ([f"<{Path(run['script']).name} {' '.join(run['argv'])}>"] if task.get("worker")
@@ -550,7 +635,9 @@ def task_result(task: dict, run: dict, status: Optional[dict], *, missing: str =
     stopped = status.get("stopped")
     stderr = "\n".join(status.get("stderr_tail") or [])
     if stopped:
-        stderr += "\nERROR: stopped by SLURM (time limit or scancel)"
+        why = f"{state}: {slurm_jobs.meaning(state)}" if state in slurm_jobs.FAILURE_STATES else \
+            "time limit or scancel"
+        stderr += f"\nERROR: stopped by SLURM ({why})"
     returncode = status["returncode"]
     if stopped and not returncode:
         returncode = 124  # the local backend's word for "stopped before it finished"
@@ -562,28 +649,7 @@ def task_result(task: dict, run: dict, status: Optional[dict], *, missing: str =
     return result
 
 
-def collect(job: ArrayJob, runs: Sequence, job_id: Optional[str] = None) -> list[dict]:
-    """One manifest row per run, in run order, from the status files the tasks left."""
-    tasks = json.loads(job.tasks.read_text(encoding="utf-8"))["tasks"]
-    by_key = {}
-    for index, task in enumerate(tasks):
-        for entry in task["runs"]:
-            try:
-                status = json.loads((Path(entry["folder"]) / STATUS_FILE).read_text(encoding="utf-8"))
-                if status.get("key") != entry["key"]:
-                    raise ValueError("another run's status")
-                missing = ""
-            except (OSError, ValueError):
-                status = None
-                state = _slurm_state(job_id, index)
-                log = job.directory / "logs" / f"{job_id}_{index}.out"
-                missing = (f"array task {index} left no status for this run (SLURM state {state or 'unknown'}); "
-                           f"see {log}")
-            by_key[entry["key"]] = task_result(task, entry, status, missing=missing)
-    return [_row(run, by_key[run.key]) for run in runs]
-
-
-def _row(run, result) -> dict:
+def _row(run, result, state: Optional[str] = None) -> dict:
     from .plan import manifest_row
 
     row = manifest_row(run, folder=result.output_dir, returncode=result.returncode, seconds=result.seconds,
@@ -591,12 +657,103 @@ def _row(run, result) -> dict:
     if getattr(result, "executions", None) is not None:
         row["pipeline"] = "new" if result.reset else "kept"
         row["executions"] = result.executions
+    if state in slurm_jobs.FAILURE_STATES and row["status"] != "ok":
+        row["slurm_state"] = state
     return row
+
+
+class Watch:
+    """The runs of one submission (jobs.json + tasks.jsonl) and their rows, made as their status files land.
+
+    `runs` maps run keys to the plan's RunSpecs: a run of the submission the plan no longer has gets no row."""
+
+    def __init__(self, job_dir: Path, jobs: Sequence[dict], runs: dict):
+        from . import task_file
+
+        self.job_dir, self.jobs, self.runs = Path(job_dir), list(jobs), runs
+        self.commands: dict = {}  # one list per distinct command: 100,000 runs share a few
+        self.pending: dict[str, tuple] = {}
+        for index, task in enumerate(task_file.read_all(self.job_dir)):
+            command = self.commands.setdefault(json.dumps(task["command"]), task["command"])
+            meta = {"command": command, "worker": task.get("worker")}
+            for entry in task["runs"]:
+                self.pending[entry["folder"]] = (index, meta, {k: entry[k] for k in ("key", "folder", "script",
+                                                                                      "argv")})
+        self.total = len(self.pending)
+        self._states = None
+
+    def _job_of(self, index: int) -> tuple[Optional[str], int]:
+        for job in self.jobs:
+            if job["first"] <= index < job["first"] + job["count"]:
+                return job.get("id"), index - job["first"]
+        return None, index
+
+    def state(self, index: int) -> Optional[str]:
+        if self._states is None:
+            self._states = slurm_jobs.States([j.get("id") for j in self.jobs], self.job_dir / "logs")
+        return self._states.of(*self._job_of(index))
+
+    def landed(self) -> list[dict]:
+        """Rows of the runs whose status appeared since the last call."""
+        rows = []
+        for folder in [f for f in self.pending if os.path.exists(os.path.join(f, STATUS_FILE))]:
+            index, meta, entry = self.pending[folder]
+            try:
+                status = json.loads(Path(folder, STATUS_FILE).read_text(encoding="utf-8"))
+                if status.get("key") != entry["key"]:
+                    raise ValueError("another run's status")
+            except (OSError, ValueError):
+                continue  # being replaced, or not this run's: the end of the wait decides
+            del self.pending[folder]
+            run = self.runs.get(entry["key"])
+            if run is not None:
+                state = self.state(index) if status.get("stopped") else None
+                rows.append(_row(run, task_result(meta, entry, status, state=state), state))
+        return rows
+
+    def missing(self) -> list[dict]:
+        """Rows of the runs that left no status, once the jobs have ended: named with SLURM's word for the task."""
+        rows = []
+        for folder, (index, meta, entry) in self.pending.items():
+            run = self.runs.get(entry["key"])
+            if run is None:
+                continue
+            state = self.state(index)
+            job_id, local = self._job_of(index)
+            log = self.job_dir / "logs" / f"{job_id}_{local}.out"
+            why = f"; {slurm_jobs.meaning(state)}" if state in slurm_jobs.FAILURE_STATES else ""
+            missing = (f"array task {local} of job {job_id} left no status for this run (SLURM state "
+                       f"{state or 'unknown'}{why}); see {log}")
+            rows.append(_row(run, task_result(meta, entry, None, missing=missing), state))
+        self.pending.clear()
+        return rows
+
+    def follow(self, *, poll: float, on_row: Callable[[dict], None],
+               on_progress: Optional[Callable[[int], None]] = None) -> None:
+        """Wait for the jobs, passing each run's row on as it lands; at the end, the rows of runs left without."""
+        def runs_left(tasks_left: int) -> int:
+            for row in self.landed():
+                on_row(row)
+            return len(self.pending)
+
+        wait(self.jobs, poll=poll, on_progress=on_progress, count=runs_left)
+        for row in self.landed() + self.missing():
+            on_row(row)
+
+
+def collect(job: ArrayJob, runs: Sequence, job_id=None) -> list[dict]:
+    """One manifest row per run, in run order, from the status files the tasks left."""
+    jobs = (slurm_jobs.load(job.directory) or {}).get("jobs") or _as_jobs(job_id or "")
+    watch = Watch(job.directory, jobs, {run.key: run for run in runs})
+    by_key = {row["key"]: row for row in watch.landed() + watch.missing()}
+    return [by_key[run.key] for run in runs if run.key in by_key]
 
 
 def _clear_statuses(job: ArrayJob) -> None:
     # A status left by an earlier sweep into the same folder must not pass for this job's result.
-    for task in json.loads(job.tasks.read_text(encoding="utf-8"))["tasks"]:
+    from . import task_file
+
+    for task in task_file.read_all(job.directory):
         for entry in task["runs"]:
             try:
                 os.unlink(os.path.join(entry["folder"], STATUS_FILE))
@@ -604,39 +761,89 @@ def _clear_statuses(job: ArrayJob) -> None:
                 pass
 
 
+def attach(out_dir, runs: Sequence, *, poll: float = 1.0, on_attach: Optional[Callable[[list], None]] = None,
+           on_row: Optional[Callable[[dict], None]] = None,
+           on_progress: Optional[Callable[[int], None]] = None) -> dict:
+    """Finish the submission an earlier sweep into out_dir made and did not collect (it was detached, hung up or
+    killed): wait while its jobs are queued or running (submitting nothing), then take every run that left its
+    status as done. Returns {run key: row} of those runs; the others are the caller's to submit again.
+    on_attach gets the recorded jobs first when there are any."""
+    job_dir = Path(out_dir).resolve() / JOB_DIR
+    record = slurm_jobs.pending_record(job_dir)
+    if record is None:
+        return {}
+    for entry in record["jobs"]:
+        if not entry.get("id"):
+            entry["id"] = slurm_jobs.find_by_name(entry["name"])  # a submitter killed right after sbatch
+    jobs = [entry for entry in record["jobs"] if entry.get("id")]
+    if on_attach:
+        on_attach(jobs)
+    try:
+        watch = Watch(job_dir, jobs, {run.key: run for run in runs})
+    except (OSError, ValueError):
+        record["collected"] = True  # its tasks file is gone: nothing to attach to (its runs are planned again)
+        slurm_jobs.save(job_dir, record)
+        return {}
+    rows: dict = {}
+
+    def take(row):
+        rows[row["key"]] = row
+        if on_row:
+            on_row(row)
+
+    def landed_only(left):
+        for row in watch.landed():
+            take(row)
+        return len(watch.pending)
+
+    wait(jobs, poll=poll, on_progress=on_progress, count=landed_only)
+    for row in watch.landed():
+        take(row)
+    record["collected"] = True
+    slurm_jobs.save(job_dir, record)
+    return rows
+
+
 def run_array(script, runs: Sequence, out_dir, *, mpi: Optional[int] = None, partition: Optional[str] = None,
               time_limit: Optional[str] = None, sbatch_args: Iterable[str] = (), dry_run: bool = False,
               pvbatch: Optional[str] = None, cwd=None, poll: float = 1.0, separate: bool = False,
               per_task: Optional[int] = None, session: Optional[Callable] = None, estimate: Optional[float] = None,
-              on_submit: Optional[Callable[[ArrayJob, Optional[str]], None]] = None,
-              on_progress: Optional[Callable[[int], None]] = None) -> list[dict]:
-    """Run the runs as tasks of a SLURM job array (see write_array) and return manifest rows shaped like the
-    local backend's.
+              max_concurrent: Optional[int] = None, detach: bool = False, limits: Optional[Limits] = None,
+              on_submit: Optional[Callable[[ArrayJob, Optional[list]], None]] = None,
+              on_progress: Optional[Callable[[int], None]] = None,
+              on_row: Optional[Callable[[dict], None]] = None) -> list[dict]:
+    """Run the runs as tasks of SLURM job arrays (see write_array) and return manifest rows shaped like the
+    local backend's, in run order; on_row gets each as its run lands.
 
-    With dry_run, only write the array script (on_submit gets it with no job id) and return [].
+    With dry_run, only write the array scripts (on_submit gets them with no jobs) and return []. With detach,
+    return [] once submitted: the jobs run on, and attach() finishes the study later.
     """
     if not dry_run:
         _slurm_tool("sbatch")  # no SLURM here: say so before writing anything
     job = write_array(script, runs, out_dir, mpi=mpi, partition=partition, time_limit=time_limit,
                       sbatch_args=sbatch_args, pvbatch=pvbatch, cwd=cwd, separate=separate, per_task=per_task,
-                      session=session, estimate=estimate)
+                      session=session, estimate=estimate, max_concurrent=max_concurrent, limits=limits)
     if dry_run:
         if on_submit:
             on_submit(job, None)
         return []
     _clear_statuses(job)
-    job_id = submit(job)
+    jobs = submit(job)
     if on_submit:
-        on_submit(job, job_id)
-    folders = [Path(entry["folder"]) for task in json.loads(job.tasks.read_text(encoding="utf-8"))["tasks"]
-               for entry in task["runs"]]
+        on_submit(job, jobs)
+    if detach:
+        return []
+    watch = Watch(job.directory, jobs, {run.key: run for run in runs})
+    by_key = {}
 
-    remaining = set(folders)
+    def take(row):
+        by_key[row["key"]] = row
+        if on_row:
+            on_row(row)
 
-    def runs_left(tasks_left: int) -> int:
-        # A task serves many runs: its runs' status files say how far it got.
-        remaining.difference_update([folder for folder in remaining if (folder / STATUS_FILE).exists()])
-        return len(remaining)
-
-    wait(job_id, poll=poll, on_progress=on_progress, count=runs_left)
-    return collect(job, runs, job_id)
+    watch.follow(poll=poll, on_row=take, on_progress=on_progress)
+    record = slurm_jobs.load(job.directory)
+    if record:
+        record["collected"] = True
+        slurm_jobs.save(job.directory, record)
+    return [by_key[run.key] for run in runs if run.key in by_key]

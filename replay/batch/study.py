@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
@@ -43,6 +43,10 @@ class SweepResult:
     gallery: Optional[Path] = None
     slurm_script: Optional[Path] = None
     interrupted: bool = False
+    attached: int = 0  # runs of jobs an earlier sweep submitted, collected by this one
+    jobs: list = field(default_factory=list)  # SLURM: the jobs this sweep submitted (jobs.json entries)
+    detached: bool = False
+    limits: Optional[object] = None  # SLURM: the cluster's limits the arrays were split by (slurm_limits.Limits)
 
     @property
     def failed(self) -> list:
@@ -310,8 +314,9 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
           pvbatch: Optional[str] = None, force: bool = False, separate: bool = False, backend: str = "local",
           cwd=None, timeout: Optional[float] = None, partition: Optional[str] = None,
           time_limit: Optional[str] = None, sbatch_args: Sequence[str] = (), dry_run: bool = False,
-          runs_per_task: Optional[int] = None,
+          runs_per_task: Optional[int] = None, max_concurrent: Optional[int] = None, detach: bool = False,
           on_plan: Optional[Callable[[list, list], None]] = None,
+          on_attach: Optional[Callable[[list], None]] = None,
           on_run: Optional[Callable[[dict], None]] = None,
           on_pending: Optional[Callable[[int], None]] = None) -> SweepResult:
     """Run `script` once per variant (dicts name -> value(s)), grid point (['Name=v1,v2', ...]) or table row.
@@ -323,6 +328,9 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
         raise UsageError(f"-j {jobs}: must be at least 1")
     if backend not in ("local", "slurm"):
         raise UsageError(f"--backend {backend!r}: use local or slurm")
+    for given, option in ((detach, "--detach"), (max_concurrent is not None, "--max-concurrent")):
+        if given and backend != "slurm":
+            raise UsageError(f"{option} is for --backend slurm (locally, -j says how many runs at once)")
     script_path, text = _script_text(script)
     spec = read_spec(text, str(script))
     # Workers boot pvbatch (~1-3 s) while the sweep is planned and checked.
@@ -351,18 +359,6 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
     if previous and previous.get("script_sha256") == header["script_sha256"]:
         for row in previous.get("runs", []):
             rows[row["folder"]] = row
-    todo, skipped = [], 0
-    for run in runs:
-        folder = Path(run.folder).as_posix()
-        old = rows.get(folder)
-        if (old and old.get("status") == "ok" and old.get("key") == run.key and not force
-                and all((out / folder / o).exists() for o in old.get("outputs", []))):
-            skipped += 1
-            continue
-        rows[folder] = manifest_row(run, status="pending")
-        todo.append(run)
-    if on_plan:
-        on_plan(runs, todo)
     lock = threading.Lock()
     # Records are rewritten whole, so a write per run is quadratic in a big study (2,000 rows take ~0.1 s to
     # write, a kept run ~0.5 s): write when the last write is at least ten of its own durations ago, and at the
@@ -384,33 +380,38 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
         if on_run:
             on_run(row)
 
-    result = SweepResult(out, [], skipped=skipped, manifest=out / MANIFEST_JSON, gallery=out / GALLERY)
+    attached: dict = {}
     if backend == "slurm":
-        from . import slurm
+        # Jobs an earlier sweep submitted here and did not collect (detached, hung up, killed): wait for them and
+        # take their finished runs before deciding what is left to submit.
+        from .slurm_study import attach_earlier
 
-        if not dry_run:
-            flush(True)
+        attached = attach_earlier(out, runs, dry_run=dry_run, record=record, flush=flush, on_attach=on_attach,
+                                  on_pending=on_pending)
+    todo, skipped = [], 0
+    for run in runs:
+        if run.key in attached and not force:
+            continue
+        folder = run.folder.as_posix() if isinstance(run.folder, Path) else Path(run.folder).as_posix()
+        old = rows.get(folder)
+        if (old and old.get("status") == "ok" and old.get("key") == run.key and not force
+                and all((out / folder / o).exists() for o in old.get("outputs", []))):
+            skipped += 1
+            continue
+        if not dry_run:  # a dry run writes no manifest: 100,000 pending rows would only cost memory
+            rows[folder] = manifest_row(run, status="pending")
+        todo.append(run)
+    if on_plan:
+        on_plan(runs, todo)
+    result = SweepResult(out, [], skipped=skipped, manifest=out / MANIFEST_JSON, gallery=out / GALLERY,
+                         attached=len(attached))
+    if backend == "slurm":
+        from .slurm_study import run_on_slurm
 
-        def submitted(job, job_id):
-            result.slurm_script = job.script
-
-        # Earlier runs' times size the tasks to their time limit (slurm.runs_per_task).
-        timed = [r["seconds"] for r in rows.values() if r.get("status") == "ok" and r.get("seconds")]
-        slurm_rows = slurm.run_array(script_path, todo, out, mpi=mpi, partition=partition, time_limit=time_limit,
-                                     sbatch_args=sbatch_args, dry_run=dry_run, pvbatch=pvbatch, cwd=cwd,
-                                     separate=separate, per_task=runs_per_task, estimate=max(timed, default=None),
-                                     session=lambda run: session_key(spec, run.params, str(script_path)),
-                                     on_submit=submitted, on_progress=on_pending) if todo else []
-        # One write for all of them: a row each would rewrite the manifest and gallery once per run (quadratic
-        # in a study of thousands).
-        for row in slurm_rows:
-            rows[row["folder"]] = row
-        if slurm_rows:
-            flush(True)
-        for row in slurm_rows:
-            if on_run:
-                on_run(row)
-        result.ran = len(slurm_rows)
+        run_on_slurm(result, script_path, spec, out, runs, todo, rows, flush=flush, record=record,
+                     mpi=mpi, partition=partition, time_limit=time_limit, sbatch_args=sbatch_args, dry_run=dry_run,
+                     pvbatch=pvbatch, cwd=cwd, separate=separate, runs_per_task=runs_per_task,
+                     max_concurrent=max_concurrent, detach=detach, on_pending=on_pending)
     else:
         flush(True)
         local = _Local(script_path, spec, out, jobs=min(jobs, max(1, len(todo))), mpi=mpi, pvbatch=pvbatch,

@@ -40,6 +40,10 @@ def sweep(
     runs_per_task: Optional[int] = typer.Option(None, "--runs-per-task", min=1, help="SLURM: runs one array task "
                                                 "serves with a kept pipeline (default 10, fewer when earlier "
                                                 "runs' times say they would not fit in half of --time-limit)."),
+    max_concurrent: Optional[int] = typer.Option(None, "--max-concurrent", min=1, help="SLURM: at most K array "
+                                                 "tasks of each array running at once (sbatch --array=...%K)."),
+    detach: bool = typer.Option(False, "--detach", help="SLURM: return once the study is submitted, printing the "
+                                "job ids; the same command again attaches (waits, writes the manifest)."),
 ) -> None:
     """Run a replay script for many parameter values, each run into its own folder under -o.
 
@@ -49,6 +53,9 @@ def sweep(
     others; running the same sweep again skips the runs that succeeded (--force runs them again).
     One sweep at a time per -o folder: another one writing there is refused, naming it (exit 1), or waited
     for with --wait.
+    SLURM: the jobs a sweep submitted are recorded in -o/slurm/jobs.json; the same command run again attaches
+    to them while they are queued or running (it submits nothing) and takes the runs they finished as done.
+    A hang-up leaves the jobs running; Ctrl-C cancels them.
     Exit 0 when every run succeeded, 1 when any failed, 130 on Ctrl-C (the manifest says what finished).
     """
     from rich.console import Console
@@ -77,6 +84,9 @@ def sweep(
             console.print(f"{skipped} of {len(runs)} runs already succeeded in {out} (use --force to run them "
                           "again)", markup=False)
         state["todo"] = len(todo)
+        if state["task"] is not None:  # the bar of the jobs attached to: the new submission gets its own
+            progress.remove_task(state["task"])
+            state["task"] = None
         if todo and backend == "local":
             start_progress()
 
@@ -92,8 +102,16 @@ def sweep(
         if state["task"] is not None and backend == "local":
             progress.update(state["task"], advance=1, last=row["folder"][:60])
 
+    def on_attach(jobs):
+        ids = ", ".join(job["id"] for job in jobs) or "none found in squeue"
+        console.print(f"attaching to the SLURM job(s) an earlier sweep submitted into {out}: {ids} (nothing is "
+                      "submitted while they are queued or running)", markup=False)
+        state["todo"] = None
+
     def on_pending(left):
         # SLURM, once the array is submitted: the runs whose task has not finished them yet.
+        if state.get("todo") is None:
+            state["todo"] = left  # attached to earlier jobs: their runs not landed yet
         if state["task"] is None:
             start_progress()
         total = state["todo"]
@@ -103,14 +121,17 @@ def sweep(
         result = run_sweep(script, grid=grid, table=table, out_dir=out, jobs=jobs, mpi=mpi, pvbatch=pvbatch,
                            force=force, separate=separate, backend=backend, timeout=timeout, partition=partition,
                            time_limit=time_limit, sbatch_args=sbatch_arg, dry_run=dry_run,
-                           runs_per_task=runs_per_task, on_plan=on_plan,
+                           runs_per_task=runs_per_task, max_concurrent=max_concurrent, detach=detach,
+                           on_plan=on_plan, on_attach=on_attach,
                            on_run=on_run, on_pending=on_pending, wait=wait,
                            on_wait=lambda line: console.print(line, markup=False),
                            on_stale=lambda line: console.print(line, markup=False))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         if state.get("started"):
             progress.stop()
             state["started"] = False
+        if getattr(interrupt, "ids", None):
+            console.print(f"cancelled SLURM job(s) {', '.join(interrupt.ids)} (Ctrl-C)", markup=False)
         console.print(f"interrupted: finished runs are in {out}/manifest.csv; run the same command again to "
                       "do the rest", markup=False)
         # Click turns KeyboardInterrupt into its Abort, which cli.main does not see as typer.Abort here.
@@ -118,11 +139,26 @@ def sweep(
     finally:
         if state.get("started"):
             progress.stop()
+    note = getattr(result.limits, "note", "")
+    if note:
+        console.print(note, markup=False)
     if dry_run and result.slurm_script:
-        console.print(f"wrote {result.slurm_script} (not submitted: --dry-run)", markup=False)
+        scripts = sorted(result.slurm_script.parent.glob("array-*.sbatch"), key=lambda p: int(p.stem.split("-")[1]))
+        shown = str(result.slurm_script) if len(scripts) == 1 else \
+            f"{len(scripts)} array scripts, {scripts[0]} to {scripts[-1].name}"
+        console.print(f"wrote {shown} (not submitted: --dry-run)", markup=False)
+        sys.exit(0)
+    if result.detached:
+        import shlex
+
+        again = [word for word in sys.argv[1:] if word != "--detach"]
+        console.print(f"submitted SLURM job(s) {', '.join(job['id'] for job in result.jobs)} for "
+                      f"{state.get('todo', 0)} runs; detached: they run on without this command. To attach (wait, "
+                      f"then write the full manifest), run: {shlex.join(['replay', *again])}", markup=False)
         sys.exit(0)
     failed = len(result.failed)
     total = len(result.rows)
-    console.print(f"{total - failed} of {total} runs succeeded ({result.ran} run now, {result.skipped} already "
-                  f"done); manifest: {result.manifest}; gallery: {result.gallery}", markup=False)
+    earlier = f", {result.attached} by jobs submitted earlier" if result.attached else ""
+    console.print(f"{total - failed} of {total} runs succeeded ({result.ran} run now{earlier}, {result.skipped} "
+                  f"already done); manifest: {result.manifest}; gallery: {result.gallery}", markup=False)
     sys.exit(1 if failed else 0)
