@@ -15,6 +15,11 @@ def _replay_mpi():
     """(process module, controller) when an MPI launcher started this run (mpiexec/srun pvbatch), else
     None. pvbatch alone initializes MPI too, on one process: there a plain sys.exit is fine (and the
     sweep worker, which runs many scripts in one pvbatch, must get it to carry on)."""
+    if _replay_os.environ.get("REPLAY_SWEEP_WORKER"):
+        # A sweep worker runs this script inside its own pvbatch (replay/batch/worker_driver.py) and takes a
+        # SystemExit as the run's end; finalizing MPI would end the worker (Open MPI's singleton start-up sets
+        # PMIX_RANK in every pvbatch, so the variables below cannot tell).
+        return None
     try:
         from paraview.modules.vtkRemotingCore import vtkProcessModule
 

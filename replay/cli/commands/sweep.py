@@ -106,7 +106,8 @@ def sweep(
                            runs_per_task=runs_per_task, on_plan=on_plan,
                            on_run=on_run, on_pending=on_pending, wait=wait,
                            on_wait=lambda line: console.print(line, markup=False),
-                           on_stale=lambda line: console.print(line, markup=False))
+                           on_stale=lambda line: console.print(line, markup=False),
+                           on_note=lambda line: console.print(line, markup=False))
     except KeyboardInterrupt:
         if state.get("started"):
             progress.stop()
