@@ -23,10 +23,12 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from ..errors import RunError, SlurmUnavailable, UsageError
 from ..files import write_atomic
+from .run_status import STATUS_FILE  # noqa: F401 - each run's own result, shared with local sweeps
 from .runner import DISPLAY_RETRY_PAUSES, LOST_DISPLAY_SIGNS
 
-STATUS_FILE = ".replay-status.json"  # .replay* names are not outputs (replay.batch.runner.list_outputs)
 JOB_DIR = "slurm"
+# The line task.py logs when a run's status file cannot be written (a full or read-only folder).
+STATUS_FAILED = "replay task: cannot write the status of "
 
 # sbatch/squeue say these when there is no controller to talk to (down, unconfigured, munge broken).
 _UNREACHABLE = (
@@ -138,9 +140,23 @@ def _replay_task(argv):
         }
         status.update(extra or {})
         tmp = os.path.join(folder, task["status"] + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(status, f, indent=2)
-        os.replace(tmp, os.path.join(folder, task["status"]))
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(status, f, indent=2)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, os.path.join(folder, task["status"]))
+        except OSError as exc:
+            # A full or read-only folder: the run cannot count as done. Say so in the log (replay's collect
+            # quotes it) and start no more runs: they would fail alike.
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            sys.stderr.write("%s%s: %s\n" % (STATUS_FAILED, folder, exc))
+            sys.stderr.flush()
+            stopped.append("storage")
+            return False
         return returncode == 0 and not stopped
 
     command = list(task["command"])
@@ -255,6 +271,7 @@ def _task_source() -> str:
         "#!/usr/bin/env python3\n"
         '"""Written by replay sweep --backend slurm: runs one array task from tasks.json."""\n'
         f"LOST_DISPLAY_SIGNS = {LOST_DISPLAY_SIGNS!r}\n"
+        f"STATUS_FAILED = {STATUS_FAILED!r}\n"
         f"DISPLAY_RETRY_PAUSES = {DISPLAY_RETRY_PAUSES!r}\n\n\n"
         + inspect.getsource(_replay_task)
         + "\n\nif __name__ == '__main__':\n    import sys\n    sys.exit(_replay_task(sys.argv))\n"
@@ -577,10 +594,25 @@ def collect(job: ArrayJob, runs: Sequence, job_id: Optional[str] = None) -> list
                 status = None
                 state = _slurm_state(job_id, index)
                 log = job.directory / "logs" / f"{job_id}_{index}.out"
-                missing = (f"array task {index} left no status for this run (SLURM state {state or 'unknown'}); "
+                said = _status_failure(log, entry["folder"])
+                missing = (f"array task {index} could not write this run's status: {said}; see {log}" if said else
+                           f"array task {index} left no status for this run (SLURM state {state or 'unknown'}); "
                            f"see {log}")
             by_key[entry["key"]] = task_result(task, entry, status, missing=missing)
     return [_row(run, by_key[run.key]) for run in runs]
+
+
+def _status_failure(log: Path, folder: str) -> Optional[str]:
+    """What the task said when it could not write a run's status (task.py's STATUS_FAILED line), if it did."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    prefix = f"{STATUS_FAILED}{folder}: "
+    for line in reversed(text.splitlines()):
+        if line.startswith(prefix):
+            return line[len(prefix):]
+    return None
 
 
 def _row(run, result) -> dict:
