@@ -595,20 +595,27 @@ def collect(job: ArrayJob, runs: Sequence, job_id: Optional[str] = None) -> list
                 state = _slurm_state(job_id, index)
                 log = job.directory / "logs" / f"{job_id}_{index}.out"
                 said = _status_failure(log, entry["folder"])
-                missing = (f"array task {index} could not write this run's status: {said}; see {log}" if said else
-                           f"array task {index} left no status for this run (SLURM state {state or 'unknown'}); "
-                           f"see {log}")
+                other = None if said else _status_failure(log)
+                if said:
+                    missing = f"array task {index} could not write this run's status: {said}; see {log}"
+                elif other:
+                    missing = (f"not run: array task {index} stopped when it could not write the status of "
+                               f"{other}; see {log}")
+                else:
+                    missing = (f"array task {index} left no status for this run (SLURM state {state or 'unknown'}); "
+                               f"see {log}")
             by_key[entry["key"]] = task_result(task, entry, status, missing=missing)
     return [_row(run, by_key[run.key]) for run in runs]
 
 
-def _status_failure(log: Path, folder: str) -> Optional[str]:
-    """What the task said when it could not write a run's status (task.py's STATUS_FAILED line), if it did."""
+def _status_failure(log: Path, folder: Optional[str] = None) -> Optional[str]:
+    """What the task logged when it could not write the status of folder (task.py's STATUS_FAILED line): the
+    error; without folder, the whole line after the prefix for any run of the task."""
     try:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    prefix = f"{STATUS_FAILED}{folder}: "
+    prefix = STATUS_FAILED + (f"{folder}: " if folder else "")
     for line in reversed(text.splitlines()):
         if line.startswith(prefix):
             return line[len(prefix):]
