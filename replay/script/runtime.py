@@ -297,8 +297,9 @@ class _ReplayErrors(object):
                 # Never raise here: an error raised while VTK reports one is reported again, for ever.
                 try:
                     found = _replay_re.search(r"(vtk\w+) \(0x[0-9a-fA-F]+\): (.+)", text or "")
-                    if found and len(lines) < 20:
-                        lines.append("%s: %s" % (found.group(1), found.group(2).strip()))
+                    if found and len(lines) < 100:
+                        said = _replay_re.sub(r" \(0x[0-9a-fA-F]+\)", "", found.group(2).strip())
+                        lines.append("%s: %s" % (found.group(1), said))
                 except Exception:
                     pass
 
@@ -314,6 +315,16 @@ class _ReplayErrors(object):
             except Exception:
                 pass
         return self.lines
+
+
+def _replay_some(items, shown=3):
+    """The first few of a list, in one line: a writer that failed for every time step says so once."""
+    unique = []
+    for item in items:
+        if item not in unique:
+            unique.append(item)
+    more = " and %d more" % (len(unique) - shown) if len(unique) > shown else ""
+    return "; ".join(unique[:shown]) + more
 
 
 def _replay_intact(path):
@@ -348,6 +359,22 @@ def _replay_written_since(folder, since, match=None, deep=False):
         if not deep:
             break
     return sorted(found)
+
+
+def _replay_extract_names():
+    """(name, pattern) per extractor for the files it writes: its writer's FileName ('view_{timestep:06d}.png')."""
+    patterns = []
+    try:
+        from paraview.simple import GetExtractors
+
+        for extractor in GetExtractors():
+            name = str(extractor.Writer.FileName)
+            if name:
+                parts = _replay_re.split(r"\{[^}]*\}", name)
+                patterns.append((name, _replay_re.compile(".*".join(_replay_re.escape(p) for p in parts) + "$")))
+    except Exception:  # no extractors on this version, or a writer without a file name
+        pass
+    return patterns
 
 
 def _replay_frames_expected(kwargs, scene):
@@ -404,6 +431,9 @@ def _replay_check_written(name, args, kwargs, result, since, said):
             extractors = 0
         if extractors and not written:
             problems.append("no extract at all")
+        missing = ["no %s" % name for name, pattern in _replay_extract_names()
+                   if written and not any(pattern.match(_replay_os.path.relpath(p, folder)) for p in written)]
+        problems = missing + problems
         target = folder
     else:
         target = args[0] if args else kwargs.get("filename", kwargs.get("FileName", kwargs.get("fileName")))
@@ -421,7 +451,7 @@ def _replay_check_written(name, args, kwargs, result, since, said):
             written = _replay_written_since(_replay_os.path.dirname(target), since, pattern.match)
             if not written:
                 problems.append("nothing was written")
-            problems += ["%s %s" % (_replay_os.path.basename(p), _replay_intact(p)) for p in written
+            problems += ["%s: %s" % (_replay_os.path.basename(p), _replay_intact(p)) for p in written
                          if _replay_intact(p)]
             if name == "SaveAnimation" and written and ext.lower() in _REPLAY_FRAME_FORMATS:
                 try:
@@ -434,8 +464,8 @@ def _replay_check_written(name, args, kwargs, result, since, said):
             problems.append("ParaView says it failed")
     if not problems and not any("disk space" in line for line in said):
         return
-    detail = " (%s)" % "; ".join(problems) if problems else ""
-    words = ": " + "; ".join(said) if said else ""
+    detail = " (%s)" % _replay_some(problems) if problems else ""
+    words = ": " + _replay_some(said, 2) if said else ""
     folder = target if name == "SaveExtracts" else _replay_os.path.dirname(target)
     _replay_stop(1, (_REPLAY_NOT_WRITTEN % (name, target, detail)) + words + _replay_space(folder) + "\n")
 
