@@ -26,7 +26,7 @@ from typing import Callable, Mapping, Optional, Sequence
 from ..errors import OutputError, RunError, UsageError
 from ..files import read_text, write_atomic
 from .plan import RunSpec, manifest_row, plan, read_spec, session_key, shown  # noqa: F401 - rows live in plan
-from .run_status import STATUS_FILE as STATUS_NAME, rebuild, statuses, succeeded, whole, write_status
+from .run_status import STATUS_FILE as STATUS_NAME, rebuild, row_of, statuses, succeeded, whole, write_status
 from .storage import RecordsFault, describe
 from .sweep_lock import LOCK_NAME, sweep_lock
 
@@ -411,9 +411,14 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
         old = rows.get(folder)
         status = found.get(folder)
         # The run's own status is the truth; a manifest row alone counts only for runs of sweeps older than them.
-        if not force and (succeeded(status, run.key, out / folder) or status is None and old
-                          and old.get("status") == "ok" and old.get("key") == run.key
-                          and all(whole(out / folder / o) for o in old.get("outputs", []))):
+        if not force and succeeded(status, run.key, out / folder):
+            skipped += 1
+            if not (old and old.get("status") == "ok" and old.get("key") == run.key):
+                # Its records were not written (a full disk): the status says what the row is.
+                rows[folder] = {**row_of(status, folder), "params": manifest_row(run)["params"]}
+            continue
+        if (not force and status is None and old and old.get("status") == "ok" and old.get("key") == run.key
+                and all(whole(out / folder / o) for o in old.get("outputs", []))):
             skipped += 1
             continue
         rows[folder] = manifest_row(run, status="pending")
@@ -452,10 +457,12 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
 
     def records_fault(exc: BaseException, finished: list) -> RecordsFault:
         good = sum(1 for r in finished if r["status"] == "ok")
-        return RecordsFault(f"cannot write the sweep's records: {describe(exc)}; stopped starting runs: "
-                            f"{len(finished)} of {len(todo)} finished ({good} succeeded), {len(todo) - len(finished)} "
-                            f"not done; each run folder's {STATUS_NAME} keeps its result: once there is space, the "
-                            "same command does the rest", str(out))
+        what = (f"stopped starting runs: {len(finished)} of {len(todo)} finished ({good} succeeded), "
+                f"{len(todo) - len(finished)} not done" if len(finished) < len(todo) else
+                f"all {len(todo)} runs finished ({good} succeeded)")
+        return RecordsFault(f"cannot write the sweep's records: {describe(exc)}; {what}; each run folder's "
+                            f"{STATUS_NAME} keeps its result: once there is space, the same command does the rest",
+                            str(out))
 
     def first_flush() -> None:
         try:
