@@ -437,6 +437,8 @@ def _replay_check_written(name, args, kwargs, result, since, said):
         target = folder
     else:
         target = args[0] if args else kwargs.get("filename", kwargs.get("FileName", kwargs.get("fileName")))
+        if hasattr(target, "__fspath__"):
+            target = _replay_os.fspath(target)
         if not isinstance(target, str):
             return
         problems = []
@@ -445,9 +447,9 @@ def _replay_check_written(name, args, kwargs, result, since, said):
             if broken:
                 problems.append(broken)
         else:
-            # Series: SaveAnimation's frames (name.0000.png), SaveData's time steps (name_0.csv).
+            # Series: SaveAnimation's frames (name.0000.png), SaveData's time steps (name_0.csv) or blocks.
             stem, ext = _replay_os.path.splitext(_replay_os.path.basename(target))
-            pattern = _replay_re.compile(_replay_re.escape(stem) + r"[._-]?\d+" + _replay_re.escape(ext) + "$")
+            pattern = _replay_re.compile(_replay_re.escape(stem) + ".+" + _replay_re.escape(ext) + "$")
             written = _replay_written_since(_replay_os.path.dirname(target), since, pattern.match)
             if not written:
                 problems.append("nothing was written")
