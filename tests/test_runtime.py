@@ -138,3 +138,55 @@ def test_output_without_dir(tmp_path):
     assert rt._replay_out(str(tmp_path / "x.png")) == str(tmp_path / "x.png")  # the folder exists here
     assert rt._replay_out("/no/such/folder/x.png") == "x.png"  # recorded elsewhere: working directory
     assert rt._replay_out("C:\\Users\\ana\\x.png") == "x.png"
+
+
+# -- outputs a writing call did not leave ------------------------------------------------------------------------
+
+PNG_END = b"IEND\xaeB`\x82"
+
+
+def written_check(capsys, name, args, kwargs=None, result=True, said=()):
+    """The one line _replay_check_written stops with, or None when it lets the output pass."""
+    try:
+        rt._replay_check_written(name, args, kwargs or {}, result, 0.0, list(said))
+    except SystemExit as stop:
+        assert stop.code == 1
+        line = capsys.readouterr().err
+        assert line.count("\n") == 1
+        return line.rstrip("\n")
+    return None
+
+
+def test_a_whole_output_passes_and_a_broken_one_is_one_line(tmp_path, capsys):
+    good = tmp_path / "a.png"
+    good.write_bytes(b"\x89PNG...." + PNG_END)
+    assert written_check(capsys, "SaveScreenshot", (str(good),)) is None
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(b"\x89PNG" + b"\0" * 4092)  # what 5.13's PNG writer leaves on a full disk
+    assert written_check(capsys, "SaveScreenshot", (str(cut),)) == \
+        f"replay: SaveScreenshot failed to write {cut} (it is cut short (4096 bytes))"
+    empty = tmp_path / "t.csv"
+    empty.write_text("")
+    assert written_check(capsys, "SaveData", (), {"filename": str(empty)}, result=None) == \
+        f"replay: SaveData failed to write {empty} (it is empty)"
+    missing = tmp_path / "m.png"
+    said = ["vtkPNGWriter: Ran out of disk space; deleting file(s) already written"] * 2
+    assert written_check(capsys, "SaveScreenshot", (str(missing),), said=said) == \
+        f"replay: SaveScreenshot failed to write {missing} (nothing was written): {said[0]}"
+    # ParaView saying it failed is enough, even when a file is there.
+    assert written_check(capsys, "SaveScreenshot", (str(good),), result=False) == \
+        f"replay: SaveScreenshot failed to write {good} (ParaView says it failed)"
+
+
+def test_every_frame_of_an_animation_and_every_time_step(tmp_path, capsys):
+    for i in (0, 1):
+        (tmp_path / f"anim.{i:04d}.png").write_bytes(PNG_END)
+    target = str(tmp_path / "anim.png")
+    assert written_check(capsys, "SaveAnimation", (target,), {"FrameWindow": [0, 1]}) is None
+    assert written_check(capsys, "SaveAnimation", (target,), {"FrameWindow": [0, 2]}) == \
+        f"replay: SaveAnimation failed to write {target} (1 of 3 frames are missing)"
+    assert written_check(capsys, "SaveAnimation", (target,), {"FrameWindow": [0, 2], "FrameStride": 2}) is None
+    (tmp_path / "series_0.csv").write_text("a\n")
+    (tmp_path / "series_1.csv").write_text("")
+    assert written_check(capsys, "SaveData", (str(tmp_path / "series.csv"),), {"WriteTimeSteps": 1}) == \
+        f"replay: SaveData failed to write {tmp_path / 'series.csv'} (series_1.csv: it is empty)"

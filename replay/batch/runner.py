@@ -157,9 +157,18 @@ def filter_noise(text: str) -> str:
     return "".join(kept)
 
 
+# The line a generated script stops with when a writing call left no file or a broken one (_REPLAY_NOT_WRITTEN).
+NOT_WRITTEN = re.compile(r"^replay: \w+ failed to write ")
+
+
 def error_lines(stderr: str, limit: int = 3) -> list[str]:
     """pvbatch's own error: the Python exception line, else loguru ERR lines, else the last words."""
     lines = [line.rstrip() for line in (stderr or "").splitlines() if line.strip()]
+    for line in reversed(lines):
+        # The generated script's own verdict on an output ParaView did not write (script/runtime.py): it
+        # already carries ParaView's error, which the ERR lines before it would only repeat.
+        if NOT_WRITTEN.match(line):
+            return [line]
     for i in range(len(lines) - 1, -1, -1):
         if lines[i].startswith("Traceback (most recent call last)"):
             # The exception line is the first unindented line after the frames (mpiexec may talk after it).

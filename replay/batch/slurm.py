@@ -27,13 +27,15 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from ..errors import RunError, SlurmUnavailable, UsageError
 from ..files import write_atomic
+from .run_status import STATUS_FILE  # noqa: F401 - each run's own result, shared with local sweeps
 from .runner import DISPLAY_RETRY_PAUSES, LOST_DISPLAY_SIGNS
 from .slurm_limits import Limits, array_spec, read_limits, split
 from . import slurm_jobs
 from .task_file import read_task  # noqa: F401 - _replay_task calls it in task.py, where it is copied beside
 
-STATUS_FILE = ".replay-status.json"  # .replay* names are not outputs (replay.batch.runner.list_outputs)
 JOB_DIR = "slurm"
+# The line task.py logs when a run's status file cannot be written (a full or read-only folder).
+STATUS_FAILED = "replay task: cannot write the status of "
 
 # sbatch/squeue say these when there is no controller to talk to (down, unconfigured, munge broken).
 _UNREACHABLE = (
@@ -156,9 +158,23 @@ def _replay_task(argv):
         }
         status.update(extra or {})
         tmp = os.path.join(folder, task["status"] + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(status, f, indent=2)
-        os.replace(tmp, os.path.join(folder, task["status"]))
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(status, f, indent=2)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, os.path.join(folder, task["status"]))
+        except OSError as exc:
+            # A full or read-only folder: the run cannot count as done. Say so in the log (replay's collect
+            # quotes it) and start no more runs: they would fail alike.
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            sys.stderr.write("%s%s: %s\n" % (STATUS_FAILED, folder, exc))
+            sys.stderr.flush()
+            stopped.append("storage")
+            return False
         return returncode == 0 and not stopped
 
     command = list(task["command"])
@@ -275,6 +291,7 @@ def _task_source() -> str:
         "#!/usr/bin/env python3\n"
         '"""Written by replay sweep --backend slurm: runs one array task of tasks.jsonl."""\n'
         f"LOST_DISPLAY_SIGNS = {LOST_DISPLAY_SIGNS!r}\n"
+        f"STATUS_FAILED = {STATUS_FAILED!r}\n"
         f"DISPLAY_RETRY_PAUSES = {DISPLAY_RETRY_PAUSES!r}\n\n\n"
         + inspect.getsource(read_task) + "\n\n"
         + inspect.getsource(_replay_task)
@@ -649,6 +666,20 @@ def task_result(task: dict, run: dict, status: Optional[dict], *, missing: str =
     return result
 
 
+def _status_failure(log: Path, folder: Optional[str] = None) -> Optional[str]:
+    """What the task logged when it could not write the status of folder (task.py's STATUS_FAILED line): the
+    error; without folder, the whole line after the prefix for any run of the task."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    prefix = STATUS_FAILED + (f"{folder}: " if folder else "")
+    for line in reversed(text.splitlines()):
+        if line.startswith(prefix):
+            return line[len(prefix):]
+    return None
+
+
 def _row(run, result, state: Optional[str] = None) -> dict:
     from .plan import manifest_row
 
@@ -721,9 +752,17 @@ class Watch:
             state = self.state(index)
             job_id, local = self._job_of(index)
             log = self.job_dir / "logs" / f"{job_id}_{local}.out"
+            said = _status_failure(log, entry["folder"])
+            other = None if said else _status_failure(log)
             why = f"; {slurm_jobs.meaning(state)}" if state in slurm_jobs.FAILURE_STATES else ""
-            missing = (f"array task {local} of job {job_id} left no status for this run (SLURM state "
-                       f"{state or 'unknown'}{why}); see {log}")
+            if said:
+                missing = f"array task {local} of job {job_id} could not write this run's status: {said}; see {log}"
+            elif other:
+                missing = (f"not run: array task {local} of job {job_id} stopped when it could not write the status "
+                           f"of {other}; see {log}")
+            else:
+                missing = (f"array task {local} of job {job_id} left no status for this run (SLURM state "
+                           f"{state or 'unknown'}{why}); see {log}")
             rows.append(_row(run, task_result(meta, entry, None, missing=missing), state))
         self.pending.clear()
         return rows

@@ -26,9 +26,12 @@ from typing import Callable, Mapping, Optional, Sequence
 from ..errors import OutputError, RunError, UsageError
 from ..files import read_text, write_atomic
 from .plan import RunSpec, manifest_row, plan, read_spec, session_key, shown  # noqa: F401 - rows live in plan
+from .run_status import STATUS_FILE as STATUS_NAME, rebuild, row_of, statuses, succeeded, whole, write_status
+from .storage import RecordsFault, describe
 from .sweep_lock import LOCK_NAME, sweep_lock
 
 MANIFEST_JSON = "manifest.json"
+DAMAGED = "manifest.json.damaged"
 MANIFEST_CSV = "manifest.csv"
 GALLERY = "index.html"
 
@@ -63,15 +66,43 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class DamagedManifest(OutputError):
+    """manifest.json is there but cannot be read as one (truncated by a crash, edited by hand)."""
+
+
 def load_manifest(out_dir: Path) -> Optional[dict]:
     path = out_dir / MANIFEST_JSON
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise OutputError("is not a replay sweep manifest (cannot read it as JSON); choose another -o",
-                          str(path)) from None
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DamagedManifest(f"is not a replay sweep manifest (cannot read it as JSON: {exc})", str(path)) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("runs", []), list):
+        raise DamagedManifest("is not a replay sweep manifest (no list of runs)", str(path))
+    return manifest
+
+
+def previous_sweep(out_dir: Path, script_sha256: str, note: Callable[[str], None]) -> tuple[Optional[dict], dict]:
+    """The earlier sweep in out_dir, and its runs' status files. The run folders are the truth: a manifest that
+    is missing (with run folders left) or damaged is rebuilt from them, the damaged one kept aside."""
+    found = statuses(out_dir) if out_dir.is_dir() else {}
+    try:
+        previous = load_manifest(out_dir)
+    except DamagedManifest as exc:
+        if not found and not (out_dir / MANIFEST_CSV).exists():
+            raise OutputError(f"{exc.message}; choose another -o", exc.path) from None  # not a sweep's folder
+        try:
+            os.replace(out_dir / MANIFEST_JSON, out_dir / DAMAGED)
+        except OSError as failed:
+            raise RecordsFault(f"cannot keep the damaged manifest aside ({describe(failed)})", str(out_dir)) from None
+        note(f"{exc.path}: {exc.message}; kept it as {DAMAGED} and rebuilt the manifest from {len(found)} run "
+             "folders")
+        return rebuild(out_dir, found, script_sha256), found
+    if previous is None and found:
+        note(f"{out_dir}: no {MANIFEST_JSON}; rebuilt it from {len(found)} run folders")
+        return rebuild(out_dir, found, script_sha256), found
+    return previous, found
 
 
 def manifest_csv(rows: Sequence[dict]) -> str:
@@ -146,12 +177,15 @@ class _Local:
     """-j threads, each feeding one pvbatch (a persistent worker, or one process per run)."""
 
     def __init__(self, script: Path, spec: dict, out_dir: Path, *, jobs: int, mpi, pvbatch, separate, cwd,
-                 timeout, record: Callable[[RunSpec, dict], None], workers: Sequence = ()):
-        self.script, self.spec, self.out_dir = script, spec, out_dir
+                 timeout, record: Callable[[RunSpec, dict], None], workers: Sequence = (), sha: str = ""):
+        self.script, self.spec, self.out_dir, self.sha = script, spec, out_dir, sha
         self.jobs, self.mpi, self.pvbatch, self.cwd, self.timeout = jobs, mpi, pvbatch, cwd, timeout
         self.separate = separate
         self.record = record
         self.stop = threading.Event()
+        # Set when the records cannot be written: no new run starts, the ones running finish and keep their status.
+        self.halt = threading.Event()
+        self.fault: Optional[BaseException] = None
         self.lock = threading.Lock()
         self.workers: list = []
         self.idle = list(workers)  # started while the sweep was planned; the ones no thread takes are stopped
@@ -215,17 +249,25 @@ class _Local:
                 worker = self.idle.pop() if self.idle else Worker(pvbatch=self.pvbatch, mpi=self.mpi)
                 self.workers.append(worker)
         try:
-            while not self.stop.is_set():
+            while not (self.stop.is_set() or self.halt.is_set()):
                 group = self._next_group()
                 if group is None:
                     return
                 for run in group:
-                    if self.stop.is_set():
+                    if self.stop.is_set() or self.halt.is_set():
                         return
-                    self._one(run, worker)
+                    try:
+                        self._one(run, worker)
+                    except (OSError, OutputError) as exc:  # its folder or status cannot be written: storage
+                        self.failed_storage(exc)
         finally:
             if worker is not None:
                 worker.stop(wait=False)
+
+    def failed_storage(self, exc: BaseException) -> None:
+        with self.lock:
+            self.fault = self.fault or exc
+        self.halt.set()
 
     def _one(self, run: RunSpec, worker) -> None:
         from .runner import list_outputs, run as run_script, script_arguments
@@ -251,6 +293,7 @@ class _Local:
                 return
             row = manifest_row(run, returncode=None, error=f"{type(exc).__name__}: {exc}",
                                outputs=list_outputs(folder))
+            self._keep(folder, row)
             self.record(run, row)
             return
         if self.stop.is_set():
@@ -261,7 +304,14 @@ class _Local:
             # What the worker re-executed: shows that property-only runs did not read the data again.
             row["pipeline"] = "new" if result.reset else "kept"
             row["executions"] = result.executions
+        self._keep(folder, row)
         self.record(run, row)
+
+    def _keep(self, folder: Path, row: dict) -> None:
+        """The run's own record, in its folder, before the sweep's: if that cannot be written, the run cannot
+        count as done (OSError: the caller stops the sweep)."""
+        write_status(folder, {**{k: v for k, v in row.items() if k not in ("folder", "status")},
+                              "script_sha256": self.sha})
 
 
 def _start_workers(jobs: int, mpi, pvbatch) -> list:
@@ -318,7 +368,8 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
           on_plan: Optional[Callable[[list, list], None]] = None,
           on_attach: Optional[Callable[[list], None]] = None,
           on_run: Optional[Callable[[dict], None]] = None,
-          on_pending: Optional[Callable[[int], None]] = None) -> SweepResult:
+          on_pending: Optional[Callable[[int], None]] = None,
+          on_note: Optional[Callable[[str], None]] = None) -> SweepResult:
     """Run `script` once per variant (dicts name -> value(s)), grid point (['Name=v1,v2', ...]) or table row.
 
     Every value is checked against the script's parameters before anything runs. Runs that succeeded in an
@@ -345,13 +396,16 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
             from .runner import find_pvbatch
 
             find_pvbatch(pvbatch)  # missing pvbatch is one error up front, not a failed row per run
-        previous = load_manifest(out)
+        previous, found = previous_sweep(out, header["script_sha256"], on_note or (lambda line: None))
         _check_out_dir(out, header, previous, force)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RecordsFault(f"cannot make the folder ({describe(exc)})", str(out)) from None
     except BaseException:
         for worker in early:
             worker.kill()
         raise
-    out.mkdir(parents=True, exist_ok=True)
 
     # Rows of the manifest, in order: earlier runs first (kept), then this plan's new ones.
     rows: dict[str, dict] = {}
@@ -373,29 +427,70 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
         else:
             written["behind"] = True
 
+    fault: dict = {}
+    ran: list = []
+    local = None  # the local backend's runner, once it starts
+
     def record(run: RunSpec, row: dict) -> None:
         with lock:
             rows[row["folder"]] = row
-            flush(False)
+            ran.append(row)
+            if not fault:
+                try:
+                    flush(False)
+                except (OSError, OutputError) as exc:
+                    fault["error"] = exc
+                    if local is not None:
+                        local.failed_storage(exc)
         if on_run:
             on_run(row)
 
+    def records_fault(exc: BaseException, finished: list) -> RecordsFault:
+        good = sum(1 for r in finished if r["status"] == "ok")
+        what = (f"stopped starting runs: {len(finished)} of {len(todo)} finished ({good} succeeded), "
+                f"{len(todo) - len(finished)} not done" if len(finished) < len(todo) else
+                f"all {len(todo)} runs finished ({good} succeeded)")
+        return RecordsFault(f"cannot write the sweep's records: {describe(exc)}; {what}; each run folder's "
+                            f"{STATUS_NAME} keeps its result: once there is space, the same command does the rest",
+                            str(out))
+
+    def first_flush() -> None:
+        try:
+            flush(True)
+        except (OSError, OutputError) as exc:
+            raise records_fault(exc, []) from None
+
+    def flush_or_fault(always: bool) -> None:
+        try:
+            flush(always)
+        except (OSError, OutputError) as exc:
+            raise records_fault(exc, ran) from None
+
+    todo: list = []
     attached: dict = {}
     if backend == "slurm":
         # Jobs an earlier sweep submitted here and did not collect (detached, hung up, killed): wait for them and
         # take their finished runs before deciding what is left to submit.
         from .slurm_study import attach_earlier
 
-        attached = attach_earlier(out, runs, dry_run=dry_run, record=record, flush=flush, on_attach=on_attach,
-                                  on_pending=on_pending)
-    todo, skipped = [], 0
+        attached = attach_earlier(out, runs, dry_run=dry_run, record=record, flush=flush_or_fault,
+                                  on_attach=on_attach, on_pending=on_pending)
+    skipped = 0
     for run in runs:
         if run.key in attached and not force:
             continue
         folder = run.folder.as_posix() if isinstance(run.folder, Path) else Path(run.folder).as_posix()
         old = rows.get(folder)
-        if (old and old.get("status") == "ok" and old.get("key") == run.key and not force
-                and all((out / folder / o).exists() for o in old.get("outputs", []))):
+        status = found.get(folder)
+        # The run's own status is the truth; a manifest row alone counts only for runs of sweeps older than them.
+        if not force and succeeded(status, run.key, out / folder):
+            skipped += 1
+            if not (old and old.get("status") == "ok" and old.get("key") == run.key):
+                # Its records were not written (a full disk): the status says what the row is.
+                rows[folder] = {**row_of(status, folder), "params": manifest_row(run)["params"]}
+            continue
+        if (not force and status is None and old and old.get("status") == "ok" and old.get("key") == run.key
+                and all(whole(out / folder / o) for o in old.get("outputs", []))):
             skipped += 1
             continue
         if not dry_run:  # a dry run writes no manifest: 100,000 pending rows would only cost memory
@@ -408,14 +503,22 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
     if backend == "slurm":
         from .slurm_study import run_on_slurm
 
-        run_on_slurm(result, script_path, spec, out, runs, todo, rows, flush=flush, record=record,
+        run_on_slurm(result, script_path, spec, out, runs, todo, rows, flush=flush_or_fault, record=record,
                      mpi=mpi, partition=partition, time_limit=time_limit, sbatch_args=sbatch_args, dry_run=dry_run,
                      pvbatch=pvbatch, cwd=cwd, separate=separate, runs_per_task=runs_per_task,
                      max_concurrent=max_concurrent, detach=detach, on_pending=on_pending)
+        if fault:
+            raise records_fault(fault["error"], ran)
     else:
-        flush(True)
         local = _Local(script_path, spec, out, jobs=min(jobs, max(1, len(todo))), mpi=mpi, pvbatch=pvbatch,
-                       separate=separate, cwd=cwd, timeout=timeout, record=record, workers=early)
+                       separate=separate, cwd=cwd, timeout=timeout, record=record, workers=early,
+                       sha=header["script_sha256"])
+        try:
+            first_flush()
+        except RecordsFault:
+            for worker in early:
+                worker.kill()
+            raise
         try:
             local.execute(todo)
         except KeyboardInterrupt:
@@ -428,8 +531,18 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
             raise
         finally:
             with lock:
-                if written["behind"]:
-                    flush(True)
+                if written["behind"] and not fault:
+                    try:
+                        flush(True)
+                    except (OSError, OutputError) as exc:
+                        fault["error"] = exc
+        if local.fault is not None or fault:
+            with lock:
+                try:
+                    flush(True)  # the space may be back; if not, the status files still say what finished
+                except (OSError, OutputError):
+                    pass
+            raise records_fault(fault.get("error") or local.fault, ran)
         result.ran = len(todo)
     result.rows = list(rows.values())
     return result

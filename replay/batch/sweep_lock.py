@@ -127,7 +127,12 @@ def sweep_lock(folder, *, wait: bool = False, on_wait: Notify = None, on_stale: 
         raise OutputError("exists and is not a folder", str(folder))
     created = not folder.exists()
     path = folder / LOCK_NAME
-    fd, flocked = _acquire(path, wait, on_wait, on_stale, poll)
+    try:
+        fd, flocked = _acquire(path, wait, on_wait, on_stale, poll)
+    except OSError as exc:  # a read-only or full folder: nothing can be written there, the lock first
+        from .storage import describe
+
+        raise OutputError(f"cannot write the sweep's lock file: {describe(exc)}", str(folder)) from None
     _HELD.add(fd)
     try:
         yield path

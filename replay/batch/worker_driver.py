@@ -346,6 +346,8 @@ def run_job(job):
 
 
 def main():
+    # The scripts' _replay_stop ends a run with SystemExit here, never the worker (script/runtime.py).
+    os.environ["REPLAY_SWEEP_WORKER"] = "1"
     # Ready before the first job arrives (replay still plans the sweep meanwhile).
     _wrap_simple()
     # pvbatch replaces sys.stdin/sys.stdout with its own capture objects: talk over the real descriptors.

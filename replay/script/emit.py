@@ -118,6 +118,8 @@ def assemble(*, source_name: str, script_name: str, command: str, source_text: s
         lines += [f"# replay: adapts ParaView to this ParaView {adapt['version'][0]}.{adapt['version'][1]} recording "
                   "when another version runs it (pvbatch ... --native-look keeps that version's own looks)",
                   "_replay_adapt(_REPLAY_RECORDED)", ""]
+    # After the adapter: it wraps some of the same calls, and the recording imports the wrapped ones.
+    lines += ["_replay_check_outputs()", ""]
     lines += [f"# ---- recorded: {source_name} ----", ""]
     block = "\n".join(lines) + "\n"
     if newline != "\n":

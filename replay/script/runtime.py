@@ -15,6 +15,11 @@ def _replay_mpi():
     """(process module, controller) when an MPI launcher started this run (mpiexec/srun pvbatch), else
     None. pvbatch alone initializes MPI too, on one process: there a plain sys.exit is fine (and the
     sweep worker, which runs many scripts in one pvbatch, must get it to carry on)."""
+    if _replay_os.environ.get("REPLAY_SWEEP_WORKER"):
+        # A sweep worker runs this script inside its own pvbatch (replay/batch/worker_driver.py) and takes a
+        # SystemExit as the run's end; finalizing MPI would end the worker (Open MPI's singleton start-up sets
+        # PMIX_RANK in every pvbatch, so the variables below cannot tell).
+        return None
     try:
         from paraview.modules.vtkRemotingCore import vtkProcessModule
 
@@ -304,3 +309,240 @@ def _replay_pictures(apply_time=False):
     for (name, _), layout in sorted(manager.GetProxiesInGroup("layouts").items(), key=lambda item: item[0]):
         if sum(1 for _, view in views if layout.GetViewLocation(view) != -1) > 1:
             _replay_screenshot(name, layout, None)
+
+
+# ---- outputs ParaView failed to write ----
+# A full disk, a quota or a read-only folder: ParaView logs an error (or nothing: 5.13's PNG writer leaves a cut
+# PNG behind) and pvbatch exits 0. Every writing call of paraview.simple is checked instead: what it should have
+# written is there, not empty, and an image ends as its format says; else the script stops with one line.
+_REPLAY_WRITERS = ("SaveScreenshot", "SaveData", "SaveAnimation", "ExportView", "SaveExtracts", "SaveState",
+                   "WriteImage", "WriteAnimation")
+# runner.error_lines picks this line out of pvbatch's stderr: keep the words "failed to write" in it.
+_REPLAY_NOT_WRITTEN = "replay: %s failed to write %s%s"
+_REPLAY_IMAGE_ENDS = {".png": b"IEND\xaeB`\x82", ".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9"}
+_REPLAY_FRAME_FORMATS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm")
+
+
+class _ReplayErrors(object):
+    """ParaView's own error lines while a writer runs (vtkOutputWindow's ErrorEvent: every release logs the
+    writer's complaint there, e.g. `vtkPNGWriter: Ran out of disk space; deleting file(s) already written`)."""
+
+    def __init__(self):
+        self.lines, self.window, self.tag = [], None, None
+        try:
+            from vtkmodules.vtkCommonCore import vtkOutputWindow
+
+            self.window = vtkOutputWindow.GetInstance()
+
+            def seen(obj, event, text, lines=self.lines):
+                # Never raise here: an error raised while VTK reports one is reported again, for ever.
+                try:
+                    found = _replay_re.search(r"(vtk\w+) \(0x[0-9a-fA-F]+\): (.+)", text or "")
+                    if found and len(lines) < 100:
+                        said = _replay_re.sub(r" \(0x[0-9a-fA-F]+\)", "", found.group(2).strip())
+                        lines.append("%s: %s" % (found.group(1), said))
+                except Exception:
+                    pass
+
+            seen.CallDataType = 13  # VTK_STRING: the message comes with the event
+            self.tag = self.window.AddObserver("ErrorEvent", seen)
+        except Exception:  # no VTK output window here: the check still runs, without ParaView's words
+            self.window = None
+
+    def stop(self):
+        if self.window is not None:
+            try:
+                self.window.RemoveObserver(self.tag)
+            except Exception:
+                pass
+        return self.lines
+
+
+def _replay_some(items, shown=3):
+    """The first few of a list, in one line: a writer that failed for every time step says so once."""
+    unique = []
+    for item in items:
+        if item not in unique:
+            unique.append(item)
+    more = " and %d more" % (len(unique) - shown) if len(unique) > shown else ""
+    return "; ".join(unique[:shown]) + more
+
+
+def _replay_intact(path):
+    """None when the file is whole, else what is wrong with it."""
+    try:
+        size = _replay_os.path.getsize(path)
+        if _replay_os.path.isdir(path):
+            return None if _replay_os.listdir(path) else "it is an empty folder"
+        if size == 0:
+            return "it is empty"
+        end = _REPLAY_IMAGE_ENDS.get(_replay_os.path.splitext(path)[1].lower())
+        if end:
+            with open(path, "rb") as handle:
+                handle.seek(max(0, size - len(end)))
+                if handle.read() != end:
+                    return "it is cut short (%d bytes)" % size
+    except OSError as error:
+        return "it cannot be read: %s" % (error.strerror or error)
+    return None
+
+
+def _replay_written_since(folder, since, match=None, deep=False):
+    found = []
+    for root, dirs, files in _replay_os.walk(folder or "."):
+        for name in files:
+            path = _replay_os.path.join(root, name)
+            try:
+                if (match is None or match(name)) and _replay_os.path.getmtime(path) >= since:
+                    found.append(path)
+            except OSError:
+                pass
+        if not deep:
+            break
+    return sorted(found)
+
+
+def _replay_extract_names():
+    """(name, pattern) per extractor for the files it writes: its writer's FileName ('view_{timestep:06d}.png')."""
+    patterns = []
+    try:
+        from paraview.simple import GetExtractors
+
+        for extractor in GetExtractors():
+            name = str(extractor.Writer.FileName)
+            if name:
+                parts = _replay_re.split(r"\{[^}]*\}", name)
+                patterns.append((name, _replay_re.compile(".*".join(_replay_re.escape(p) for p in parts) + "$")))
+    except Exception:  # no extractors on this version, or a writer without a file name
+        pass
+    return patterns
+
+
+def _replay_frames_expected(kwargs, scene):
+    """How many images SaveAnimation writes, or None when that depends on more than this knows."""
+    stride = max(1, int(kwargs.get("FrameStride") or 1))
+    window = kwargs.get("FrameWindow")
+    if window:
+        count = int(window[1]) - int(window[0]) + 1
+    else:
+        from paraview.simple import GetAnimationScene, GetTimeKeeper
+
+        scene = scene or GetAnimationScene()
+        mode = str(scene.PlayMode)
+        if mode == "Sequence":
+            count = int(scene.NumberOfFrames)
+        elif mode == "Snap To TimeSteps":
+            count = len(GetTimeKeeper().TimestepValues or []) or 1
+        else:
+            return None
+    return (count + stride - 1) // stride
+
+
+def _replay_space(folder):
+    """Why a folder takes no more files, when the file system says so."""
+    folder = folder or "."
+    try:
+        found = _replay_os.statvfs(folder)
+    except (OSError, AttributeError):
+        return ""
+    if found.f_flag & getattr(_replay_os, "ST_RDONLY", 1):
+        return "; %s is on a read-only file system" % folder
+    if not _replay_os.access(folder, _replay_os.W_OK):
+        return "; no permission to write in %s" % folder
+    free = found.f_bavail * found.f_frsize
+    if free < 1024 * 1024:
+        return "; the disk is full (%d KiB free in %s)" % (free // 1024, folder)
+    return ""
+
+
+def _replay_check_written(name, args, kwargs, result, since, said):
+    """Stop with one line when the call did not leave the file(s) it was asked for."""
+    if name == "SaveExtracts":
+        folder = kwargs.get("ExtractsOutputDirectory")
+        if not folder:
+            return
+        written = _replay_written_since(folder, since, deep=True)
+        problems = ["%s: %s" % (_replay_os.path.relpath(p, folder), _replay_intact(p)) for p in written
+                    if _replay_intact(p)]
+        try:
+            from paraview.simple import GetExtractors
+
+            extractors = len(GetExtractors())
+        except Exception:
+            extractors = 0
+        if extractors and not written:
+            problems.append("no extract at all")
+        missing = ["no %s" % name for name, pattern in _replay_extract_names()
+                   if written and not any(pattern.match(_replay_os.path.relpath(p, folder)) for p in written)]
+        problems = missing + problems
+        target = folder
+    else:
+        target = args[0] if args else kwargs.get("filename", kwargs.get("FileName", kwargs.get("fileName")))
+        if hasattr(target, "__fspath__"):
+            target = _replay_os.fspath(target)
+        if not isinstance(target, str):
+            return
+        problems = []
+        if _replay_os.path.exists(target):
+            broken = _replay_intact(target)
+            if broken:
+                problems.append(broken)
+        else:
+            # Series: SaveAnimation's frames (name.0000.png), SaveData's time steps (name_0.csv) or blocks.
+            stem, ext = _replay_os.path.splitext(_replay_os.path.basename(target))
+            pattern = _replay_re.compile(_replay_re.escape(stem) + ".+" + _replay_re.escape(ext) + "$")
+            written = _replay_written_since(_replay_os.path.dirname(target), since, pattern.match)
+            if not written:
+                problems.append("nothing was written")
+            problems += ["%s: %s" % (_replay_os.path.basename(p), _replay_intact(p)) for p in written
+                         if _replay_intact(p)]
+            if name == "SaveAnimation" and written and ext.lower() in _REPLAY_FRAME_FORMATS:
+                try:
+                    expected = _replay_frames_expected(kwargs, args[2] if len(args) > 2 else kwargs.get("scene"))
+                except Exception:
+                    expected = None
+                if expected and len(written) < expected:
+                    problems.append("%d of %d frames are missing" % (expected - len(written), expected))
+        if result is False and not problems and name in ("SaveScreenshot", "SaveAnimation"):
+            problems.append("ParaView says it failed")
+    if not problems and not any("disk space" in line for line in said):
+        return
+    detail = " (%s)" % _replay_some(problems) if problems else ""
+    words = ": " + _replay_some(said, 2) if said else ""
+    folder = target if name == "SaveExtracts" else _replay_os.path.dirname(target)
+    _replay_stop(1, (_REPLAY_NOT_WRITTEN % (name, target, detail)) + words + _replay_space(folder) + "\n")
+
+
+def _replay_checked(name, original):
+    def _replay_call(*args, **kwargs):
+        import time
+
+        since = time.time() - 0.05  # file times come from a coarser clock
+        errors = _ReplayErrors()
+        try:
+            result = original(*args, **kwargs)
+            if name == "SaveScreenshot" and kwargs.get("saveInBackground"):
+                from paraview.simple import WaitForScreenshot
+
+                WaitForScreenshot(args[0] if args else kwargs.get("filename"))
+        finally:
+            said = errors.stop()
+        _replay_check_written(name, args, kwargs, result, since, said)
+        return result
+
+    _replay_call.__name__ = name
+    _replay_call.__doc__ = original.__doc__
+    _replay_call._replay_original = original
+    return _replay_call
+
+
+def _replay_check_outputs():
+    """Wrap paraview.simple's writing calls before the recording imports them. In a sweep worker, which runs
+    many scripts in one pvbatch, each script wraps the plain call again rather than a wrapper of its own."""
+    import paraview.simple as simple
+
+    for name in _REPLAY_WRITERS:
+        original = getattr(simple, name, None)
+        if original is None:
+            continue
+        setattr(simple, name, _replay_checked(name, getattr(original, "_replay_original", original)))

@@ -125,7 +125,8 @@ def sweep(
                            on_plan=on_plan, on_attach=on_attach,
                            on_run=on_run, on_pending=on_pending, wait=wait,
                            on_wait=lambda line: console.print(line, markup=False),
-                           on_stale=lambda line: console.print(line, markup=False))
+                           on_stale=lambda line: console.print(line, markup=False),
+                           on_note=lambda line: console.print(line, markup=False))
     except KeyboardInterrupt as interrupt:
         if state.get("started"):
             progress.stop()
