@@ -20,6 +20,7 @@ script needs to run on a version other than the recording's (script/adapt.py doe
 - pins: the looks (view background, colour map, lighting, ...) the recording's version gave without writing
   them, for every property where another release's differ.
 - renamed: the functions the recording calls that another release knows by another name (renames.py).
+- filters: the sources and filters the recording calls (a release lacking one says so by line).
 - created: for every source and filter the recording creates, its properties' defaults in the recording's
   version: where a release gives another default, the adapter pins the recording's (it computes as recorded).
 - sublists: the properties the recording names that were proxy lists (a sub-proxy: Slice With Plane's Plane)
@@ -169,11 +170,13 @@ def created_for(version: tuple[int, int], called: set[str]) -> dict[str, dict]:
 
 
 def sublists_for(version: tuple[int, int], names: set[str]) -> dict[str, dict]:
-    """{property: {XML name: default choice}} for the names that are proxy-list properties in that version."""
+    """{property: {XML name: [default choice, its label]}} for the names that are proxy-list properties in that
+    version (5.9 traces write the label: Source='Line')."""
     lists = load(version)["lists"]
     out = {}
     for name, types in defaults_for(version, names).items():
-        chosen = {xml: value for xml, value in types.items() if isinstance(value, str) and value in lists}
+        chosen = {xml: [value, lists[value]] for xml, value in types.items()
+                  if isinstance(value, str) and value in lists}
         if chosen:
             out[name] = chosen
     return out
@@ -207,6 +210,7 @@ def recorded_for(text: str, version: tuple[int, int] | None) -> dict | None:
         "calls": calls_for(table_version, calls),
         "pins": pins_for(table_version),
         "renamed": renames_for(version, load(table_version), set(calls)),
+        "filters": sorted(set(calls) & set(load(table_version).get("functions", {}))),
         "created": created_for(table_version, set(calls)),
         "sublists": sublists_for(table_version, names),
     }

@@ -56,7 +56,8 @@ def _replay_in_defaults_block():
         if not text:
             return False
         if text.startswith("#"):
-            return _REPLAY_DEFAULTS_BLOCK.match(text) is not None
+            found = _REPLAY_DEFAULTS_BLOCK.match(text)
+            return found.group(1).lower() if found else False
         line -= 1
     return False
 
@@ -134,9 +135,13 @@ def _replay_install_setattr(recorded, running):
         known, default = _replay_recorded_default(recorded, proxy, name)
         # A proxy-list value is written by its label from 5.13 on ('Uniform Binning'), the table has XML names.
         alias = recorded.get("lists", {}).get(value) if isinstance(value, str) else None
-        if (known and (_replay_same(default, value) or (alias is not None and _replay_same(default, alias)))) or \
-                _replay_in_defaults_block():
+        if known and (_replay_same(default, value) or (alias is not None and _replay_same(default, alias))):
             return  # the recording wrote the default its version had
+        block = _replay_in_defaults_block()
+        # Under "create a new" a source or filter gets what its release's domains gave it (a threshold's range
+        # from the data) and what the user set before the first Apply: those are the recording's.
+        if block and not (block.startswith("create") and _replay_group(proxy) in ("sources", "filters")):
+            return
         _replay_warn("ParaView %s %s (the recording is from %s); skipped" % (running_name, what, recorded_name))
 
     def _replay_setattr(self, name, value):
@@ -449,12 +454,16 @@ def _replay_selectors(proxy, value, set_value):
     return True
 
 
+def _replay_group(proxy):
+    try:
+        return proxy.SMProxy.GetXMLGroup()
+    except Exception:
+        return None
+
+
 def _replay_lists(proxy):
     """The proxy-list properties of a source or filter (its sub-proxies: Slice With Plane's plane)."""
-    try:
-        if proxy.SMProxy.GetXMLGroup() not in ("sources", "filters"):
-            return []
-    except Exception:
+    if _replay_group(proxy) not in ("sources", "filters"):
         return []
     found = []
     for name in proxy.ListProperties():
@@ -473,7 +482,7 @@ def _replay_renamed_list(proxy, name, recorded, offered=None):
     if name not in recorded.get("sublists", {}):
         return None
     lists = [n for n in _replay_lists(proxy) if n != name]
-    wanted = set(_replay_key(v) for v in recorded["sublists"][name].values())
+    wanted = set(_replay_key(v) for choice in recorded["sublists"][name].values() for v in choice)
     if offered:
         wanted.add(_replay_key(offered))
         wanted.add(_replay_key(recorded.get("lists", {}).get(offered, offered)))
@@ -506,11 +515,11 @@ def _replay_moved(proxy, name, value, recorded, set_value):
                 return True
     # The choice of a sub-proxy whose properties are now the filter's own (5.9 Plot Over Line's Source='Line'):
     # the recorded default choice is what the filter is.
-    chosen = recorded.get("sublists", {}).get(name, {})
-    if isinstance(value, str) and other is None and chosen and \
-            _replay_key(recorded.get("lists", {}).get(value, value)) in set(_replay_key(v) for v in chosen.values()):
+    chosen = set(_replay_key(v) for choice in recorded.get("sublists", {}).get(name, {}).values() for v in choice)
+    if isinstance(value, str) and other is None and _replay_key(value) in chosen:
         return True
-    return False
+    # 5.10+ selectors name blocks in the hierarchy, the only tree 5.9's block indices know.
+    return name == "Assembly" and "BlockIndices" in names and _replay_key(value) == "hierarchy"
 
 
 class _ReplayOnto(object):
@@ -535,10 +544,7 @@ def _replay_sub_proxy(proxy, name, recorded, original_get):
     other = _replay_renamed_list(proxy, name, recorded)
     if other is not None:
         return getattr(proxy, other)
-    try:
-        if proxy.SMProxy.GetXMLGroup() not in ("sources", "filters"):
-            return None
-    except Exception:
+    if _replay_group(proxy) not in ("sources", "filters"):
         return None
     return _ReplayOnto(proxy)
 
@@ -550,14 +556,39 @@ def _replay_install_renames(recorded, running):
     the image gradient), by the name this release knows it under (renames.py of the converter)."""
     import paraview.simple as simple
 
+    def _replay_define(name, function):
+        setattr(simple, name, function)
+        listed = getattr(simple, "__all__", None)
+        if isinstance(listed, list) and name not in listed:
+            listed.append(name)
+
+    def _replay_stand_in(function):
+        def _replay_call(*args, **kwargs):
+            # The filter is named on purpose: compatibility mode's legacy stand-in for that name, if gone, is
+            # no loss (GradientOfUnstructuredDataSet -> Gradient, not 5.9's image gradient).
+            _REPLAY_ADAPTED["standing in"] = True
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _REPLAY_ADAPTED["standing in"] = False
+        return _replay_call
+
     for name, (other, before) in sorted(recorded.get("renamed", {}).items()):
         have = getattr(simple, name, None)
         if (have is not None and not (before and running < tuple(before))) or getattr(simple, other, None) is None:
             continue
-        setattr(simple, name, getattr(simple, other))
-        listed = getattr(simple, "__all__", None)
-        if isinstance(listed, list) and name not in listed:
-            listed.append(name)
+        _replay_define(name, _replay_stand_in(getattr(simple, other)))
+    for name in recorded.get("filters", ()):
+        if getattr(simple, name, None) is None:
+            _replay_define(name, _replay_missing_filter(name, recorded, running))
+
+
+def _replay_missing_filter(name, recorded, running):
+    def _replay_call(*args, **kwargs):
+        _replay_warn("ParaView %d.%d has no %s (the recording is from %d.%d): the script stops here"
+                     % (running + (name,) + tuple(recorded["version"])))
+        _replay_stop(1)
+    return _replay_call
 
 
 def _replay_running_defaults(proxy):
@@ -613,6 +644,12 @@ def _replay_pin_created(proxy, recorded):
             continue
 
 
+# Legacy proxies whose successor computes the same once the adapter has moved their properties (5.9's Plot Over
+# Line on 5.13 and 6.1: tests/test_filter_adapt.py). 5.9's image Gradient is not one: 5.10+'s Gradient differs
+# at the image's boundaries.
+_REPLAY_SAME_AS_LEGACY = ("PlotOverLineLegacy",)
+
+
 def _replay_install_proxies(recorded, running):
     """ParaView's compatibility layer makes a recording's filters (_backwardscompatibilityhelper.GetProxy)."""
     import builtins
@@ -636,6 +673,10 @@ def _replay_install_proxies(recorded, running):
             if not missing or missing.group(1) == key or not hasattr(module, key):
                 raise
             proxy = builtins.getattr(module, key)(**kwargs)
+            if missing.group(1) not in _REPLAY_SAME_AS_LEGACY and not _REPLAY_ADAPTED.get("standing in"):
+                _replay_warn("ParaView %d.%d has no %s, which compatibility mode asks for (the recording is from "
+                             "%d.%d); %s stands in and may compute otherwise" % (
+                                 running + (missing.group(1),) + tuple(recorded["version"]) + (key,)))
         if not _REPLAY_ARGS.get("native-look"):
             _replay_pin_created(proxy, recorded)
         return proxy
