@@ -4,7 +4,8 @@ computed (issue 25).
 fixtures/generate.py `versioned_filters` recorded the same filters with each release's own tracer
 (fixtures/versions/<X.Y>/filters.py): Plot Over Line, Gradient, Threshold (between, outside, below, above),
 Extract Block, Surface Normals / Generate Surface Normals, Point And Cell Ids / Generate Ids, Reflect, Slice With
-Plane, Tessellate, 5.9's image Gradient and 5.11+'s Convert To Point Cloud, each saved as CSV. Each recording is
+Plane, Tessellate, 5.9's image Gradient and 5.11+'s Convert To Point Cloud, each saved as CSV, and the slice
+coloured with a preset 6.1 renamed ('Viridis (matplotlib)' -> 'Viridis'), saved as a picture. Each recording is
 converted once and its script run on the three other releases (one pvbatch per cell); the reference is the
 recording run as it is on its own release. Every CSV must have the recording's rows (in any order), columns and
 values, except what the running release cannot express, which the replay reports by line.
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from pv import FIXTURES, run_replay
-from test_version_matrix import run
+from test_version_matrix import MEAN_LIMIT, mean_difference, run
 
 VERSIONS = ("5.9", "5.11", "5.13", "6.1")
 RECORDED_OUT = "/tmp/replay-fixtures/out/"
@@ -139,6 +140,9 @@ def test_replay_computes_what_the_recording_computed(cells, rec, on):
         assert any(words in line and f"replay: filters-{rec}_replay.py:" in line for line in said), (words, said)
     assert [line for line in said if not any(words in line for words in reports)] == []
     assert proc.returncode == (1 if "f_point_cloud" in skip else 0), proc.stderr[-2000:]
+    # The preset: 6.1's 'Viridis' is 'Viridis (matplotlib)' before (compatibility mode maps it the other way).
+    picture = mean_difference(root / f"ref-{rec}" / "f_preset.png", root / f"{rec}-on-{on}" / "f_preset.png")
+    assert picture <= MEAN_LIMIT, f"{rec} on {on}: mean difference {picture:.2f}/255"
 
 
 def test_changed_default_is_pinned_and_native_look_gives_it_back(cells):

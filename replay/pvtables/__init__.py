@@ -21,6 +21,7 @@ script needs to run on a version other than the recording's (script/adapt.py doe
   them, for every property where another release's differ.
 - renamed: the functions the recording calls that another release knows by another name (renames.py).
 - filters: the sources and filters the recording calls (a release lacking one says so by line).
+- presets: [old, new] colour preset names the releases renamed, for the names the recording uses.
 - created: for every source and filter the recording creates, its properties' defaults in the recording's
   version: where a release gives another default, the adapter pins the recording's (it computes as recorded).
 - sublists: the properties the recording names that were proxy lists (a sub-proxy: Slice With Plane's Plane)
@@ -182,6 +183,16 @@ def sublists_for(version: tuple[int, int], names: set[str]) -> dict[str, dict]:
     return out
 
 
+def presets_for(strings: set[str]) -> list[list[str]]:
+    """Every release's preset renames ([old, new]) that name a string of the recording."""
+    pairs = set()
+    for version in available():
+        for old, new in load(version).get("preset_renames", []):
+            if old in strings or new in strings:
+                pairs.add((old, new))
+    return sorted(list(pair) for pair in pairs)
+
+
 _CHAINED = re.compile(r"\.([A-Z][A-Za-z0-9_]*)\.")
 _ASSIGNED = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\s*=(?!=)")
 _CALLED = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\s*\(")
@@ -211,6 +222,7 @@ def recorded_for(text: str, version: tuple[int, int] | None) -> dict | None:
         "pins": pins_for(table_version),
         "renamed": renames_for(version, load(table_version), set(calls)),
         "filters": sorted(set(calls) & set(load(table_version).get("functions", {}))),
+        "presets": presets_for(strings),
         "created": created_for(table_version, set(calls)),
         "sublists": sublists_for(table_version, names),
     }

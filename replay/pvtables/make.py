@@ -19,7 +19,10 @@ every committed table is what its ParaView says. What a table holds, per version
   after the proxy's label, and labels change: 'Generate Surface Normals' became 'Surface Normals' in 5.13);
 - "renamed": [old function, new function] pairs this release keeps the old name of, read from its
   paraview/_backwardscompatibilityhelper.py (get_deprecated_proxies, 5.13+) with the compatibility version at
-  its oldest, where every pair is listed.
+  its oldest, where every pair is listed;
+- "preset_renames": [old, new] colour preset names, read from the name tables of the release's
+  _backwardscompatibilityhelper.py lookupTableUpdate (5.9 renamed 'jet' to 'Jet', 6.1 'Viridis (matplotlib)' to
+  'Viridis').
 """
 import gzip
 import inspect
@@ -180,6 +183,21 @@ def renamed():
     return sorted([old, new] for group in pairs.values() for old, new in group)
 
 
+def preset_renames():
+    import ast
+    import textwrap
+
+    source = textwrap.dedent(inspect.getsource(paraview._backwardscompatibilityhelper.lookupTableUpdate))
+    pairs = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and isinstance(value, ast.Constant) and \
+                        isinstance(key.value, str) and isinstance(value.value, str):
+                    pairs.add((key.value, value.value))
+    return sorted(list(pair) for pair in pairs)
+
+
 def main():
     pxm = sm.vtkSMProxyManager.GetProxyManager().GetActiveSessionProxyManager()
     definitions = pxm.GetProxyDefinitionManager()
@@ -199,7 +217,7 @@ def main():
                 proxies.setdefault(group, {})[name] = table
     table = {"version": version, "proxies": proxies, "lists": dict(sorted(lists.items())),
              "effective": effective(), "simple": simple_signatures(), "functions": functions(pxm, definitions),
-             "renamed": renamed()}
+             "renamed": renamed(), "preset_renames": preset_renames()}
     major_minor = ".".join(version.split(".")[:2])
     target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "paraview-%s.json.gz" % major_minor)

@@ -183,6 +183,8 @@ def _replay_install_setattr(recorded, running):
             return _ReplayAbsent(self, name, default)
         if name == "ResetCamera" and running < (5, 10):
             return _replay_reset_camera(found)
+        if name == "ApplyPreset" and recorded.get("presets"):
+            return _replay_apply_preset(found, recorded)
         return found
 
     servermanager.Proxy.__setattr__ = _replay_setattr
@@ -199,6 +201,32 @@ def _replay_reset_camera(method):
                              "the bounds" % _replay_running_version())
             return method()
         return method(*args)
+
+    return _replay_call
+
+
+def _replay_has_preset(name):
+    from paraview import servermanager
+
+    presets = servermanager.vtkSMTransferFunctionPresets
+    presets = presets.GetInstance() if hasattr(presets, "GetInstance") else presets()
+    if hasattr(presets, "HasPreset"):
+        return presets.HasPreset(name)
+    return any(presets.GetPresetName(i) == name for i in range(presets.GetNumberOfPresets()))
+
+
+def _replay_apply_preset(method, recorded):
+    """lut.ApplyPreset(name) with a preset another release renamed ('Viridis' is 5.x's 'Viridis (matplotlib)'):
+    the name this release knows (older releases fail silently on a name they lack)."""
+
+    def _replay_call(name, *args):
+        if isinstance(name, str) and not _replay_has_preset(name):
+            for old, new in recorded.get("presets", ()):
+                other = old if name == new else new if name == old else None
+                if other and _replay_has_preset(other):
+                    return method(other, *args)
+            _replay_warn("ParaView %d.%d has no colour preset %r; skipped" % (_replay_running_version() + (name,)))
+        return method(name, *args)
 
     return _replay_call
 
