@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from pv import FIXTURES, run_replay
+
+from replay import pvtables
 from test_version_matrix import MEAN_LIMIT, mean_difference, run
 
 VERSIONS = ("5.9", "5.11", "5.13", "6.1")
@@ -34,11 +36,6 @@ def _v(text: str) -> tuple[int, int]:
 # replay reports, each on a line of its own naming the script's line]).
 def not_expressible(rec: str, on: str) -> tuple[set[str], list[str]]:
     cases, said = set(), []
-    if rec == "5.9" and _v(on) >= (5, 13):
-        # 5.9's image gradient: compatibility mode asks for GradientLegacy, which 5.13 dropped; the unified
-        # Gradient stands in (it differs at the image's boundaries) and takes no SelectInputScalars
-        cases.add("f_image_gradient")
-        said += ["has no GradientLegacy", "has no Gradient.SelectInputScalars"]
     if on == "5.9" and rec != "5.9":
         cases.add("f_point_cloud")
         said += ["has no ConvertToPointCloud"]  # 5.11+: the script stops there
@@ -158,10 +155,22 @@ def test_changed_default_is_pinned_and_native_look_gives_it_back(cells):
     assert procs[("native", rec, on)].returncode == 0
 
 
-def test_the_adapter_learns_renames_from_the_releases(cells):
-    root, procs, scripts = cells
+def recorded(rec: str) -> dict:
+    return pvtables.recorded_for((FIXTURES / "versions" / rec / "filters.py").read_text(), _v(rec))
+
+
+def test_what_the_adapter_learns_from_the_releases():
     # 5.13's _backwardscompatibilityhelper.py names the old names of its renamed filters: on 5.11 they stand in
-    assert '"SurfaceNormals":["GenerateSurfaceNormals",null]' in scripts["5.13"]
-    assert '"PointAndCellIds":["GenerateIds",null]' in scripts["6.1"]
-    # Gradient changed meaning in 5.10 (renames.py): before 5.10 a recording's Gradient is the unstructured one
-    assert '"Gradient":["GradientOfUnstructuredDataSet",[5,10]]' in scripts["5.11"]
+    assert recorded("5.13")["renamed"]["SurfaceNormals"] == ["GenerateSurfaceNormals", None]
+    assert recorded("6.1")["renamed"]["PointAndCellIds"] == ["GenerateIds", None]
+    # Gradient changed meaning in 5.10 (renames.py): on 5.9 a 5.10+ recording's Gradient is the unstructured one
+    assert recorded("5.11")["renamed"]["Gradient"] == ["GradientOfUnstructuredDataSet", [5, 10]]
+    assert recorded("5.9")["renamed"]["GradientOfUnstructuredDataSet"] == ["Gradient", None]
+    # sub-proxies the recording names: 5.9's Plane of Slice With Plane, 5.11's PlaneType
+    assert recorded("5.9")["sublists"]["Plane"]["SliceWithPlane"][0] == "Plane"
+    assert "SliceWithPlane" in recorded("5.11")["sublists"]["PlaneType"]
+    # presets: 6.1's lookupTableUpdate renamed 'Viridis (matplotlib)'
+    assert ["Viridis (matplotlib)", "Viridis"] in recorded("6.1")["presets"]
+    # defaults of what the recording creates, for the pins: 5.11's Convert To Point Cloud
+    assert recorded("5.11")["created"]["ConvertToPointCloud"]["CellGenerationMode"] == "Polyvertex cell"
+    assert "ConvertToPointCloud" in recorded("5.11")["filters"]

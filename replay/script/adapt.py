@@ -524,6 +524,13 @@ def _replay_renamed_list(proxy, name, recorded, offered=None):
 def _replay_moved(proxy, name, value, recorded, set_value):
     """A property the recording sets that this release keeps elsewhere: set it there (True)."""
     names = proxy.ListProperties() if hasattr(proxy, "ListProperties") else []
+    legacy = _REPLAY_ADAPTED.get("legacy", {}).get(_replay_proxy_key(proxy), {})
+    if name in legacy:
+        other, result = legacy[name]
+        set_value(proxy, other, value)
+        if isinstance(value, (list, tuple)) and len(value) > 1 and value[1]:
+            set_value(proxy, "ResultArrayName", value[1] + result)
+        return True
     if name in _REPLAY_THRESHOLD and "ThresholdRange" in names:
         return _replay_threshold(proxy, name, value, set_value)
     if name == "Selectors" and "BlockIndices" in names:
@@ -672,10 +679,16 @@ def _replay_pin_created(proxy, recorded):
             continue
 
 
-# Legacy proxies whose successor computes the same once the adapter has moved their properties (5.9's Plot Over
-# Line on 5.13 and 6.1: tests/test_filter_adapt.py). 5.9's image Gradient is not one: 5.10+'s Gradient differs
-# at the image's boundaries.
-_REPLAY_SAME_AS_LEGACY = ("PlotOverLineLegacy",)
+# Legacy proxies that compatibility mode asks for and 5.12+ dropped, whose successor computes the same (checked by
+# tests/test_filter_adapt.py against the 5.9 recording's own output): what to set on the successor, and the
+# legacy properties it has under another name (with how the legacy filter named its result).
+_REPLAY_LEGACY = {
+    # 5.9 Plot Over Line: its line's properties move onto the filter (_replay_moved)
+    "PlotOverLineLegacy": {},
+    # 5.9's image Gradient (vtkImageGradient): 5.10+'s Gradient with smoothed boundaries, its scalars given as
+    # ScalarArray, its result named '<array>Gradient'
+    "GradientLegacy": {"set": {"BoundaryMethod": "Smoothed"}, "as": {"SelectInputScalars": ("ScalarArray", "Gradient")}},
+}
 
 
 def _replay_install_proxies(recorded, running):
@@ -700,8 +713,13 @@ def _replay_install_proxies(recorded, running):
             missing = _replay_re.search(r"No Proxy type named '(\w+)'", str(error))
             if not missing or missing.group(1) == key or not hasattr(module, key):
                 raise
+            legacy = _REPLAY_LEGACY.get(missing.group(1), {}) if not _REPLAY_ADAPTED.get("standing in") else {}
             proxy = builtins.getattr(module, key)(**kwargs)
-            if missing.group(1) not in _REPLAY_SAME_AS_LEGACY and not _REPLAY_ADAPTED.get("standing in"):
+            for name, value in sorted(legacy.get("set", {}).items()):
+                proxy.SetPropertyWithName(name, value)
+            if legacy.get("as"):
+                _REPLAY_ADAPTED.setdefault("legacy", {})[_replay_proxy_key(proxy)] = legacy["as"]
+            if missing.group(1) not in _REPLAY_LEGACY and not _REPLAY_ADAPTED.get("standing in"):
                 _replay_warn("ParaView %d.%d has no %s, which compatibility mode asks for (the recording is from "
                              "%d.%d); %s stands in and may compute otherwise" % (
                                  running + (missing.group(1),) + tuple(recorded["version"]) + (key,)))
