@@ -1,8 +1,12 @@
 """pvbatch side of the filter suite: `pvbatch filter_batch.py JOBS.json LOG.jsonl` runs many scripts in one process.
 
 Stdlib and paraview only. Each job ({"id", "script", "argv"}) runs in a fresh ParaView session, as a pvbatch of its
-own would: ParaView's compatibility mode switched off again (a replay script of an older recording switches it
-on), ResetSession, no active view or source. SystemExit and exceptions end the job, not the batch. The log gets a
+own would: no pipeline, view or active object left, and paraview.simple as that script imports it. The last needs
+care: a replay script switches ParaView's compatibility mode on before it imports paraview.simple, and simple
+makes its functions for that mode at import (5.13's compatibility 5.11 adds GenerateIds as a deprecated alias,
+which fails with a TypeError when called). So the driver reads the mode the script will set and imports simple
+again whenever it differs from the mode simple was imported with (2 s on 5.13 and 6.1, so the caller groups a
+cell's jobs by mode). SystemExit and exceptions end the job, not the batch. The log gets a
 "start" line before and an "end" line after each job, so a job that kills the process is known and the caller
 goes on with the next one in a new process.
 """
@@ -10,6 +14,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -22,6 +27,33 @@ from paraview import servermanager
 # What a script leaves behind, deleted before the next one; newest first, so consumers go before their inputs.
 GROUPS = ("extractors", "representations", "scalar_bars", "views", "layouts", "lookup_tables",
           "piecewise_functions", "transfer_2d_functions", "sources")
+
+
+# The replay preamble (replay/versions.py compatibility_preamble): the recorded version, set on a newer ParaView.
+PREAMBLE = re.compile(r"_replay_running > \((\d+), (\d+)\):\n\s+paraview\.compatibility\.major")
+RUNNING = (servermanager.vtkSMProxyManager.GetVersionMajor(), servermanager.vtkSMProxyManager.GetVersionMinor())
+imported_with = [(None, None)]
+
+
+def compatibility_of(source):
+    match = PREAMBLE.search(source)
+    if match and RUNNING > (int(match.group(1)), int(match.group(2))):
+        return int(match.group(1)), int(match.group(2))
+    return None, None
+
+
+def import_simple_for(mode):
+    """paraview.simple as a script that sets `mode` before importing it gets it."""
+    global simple
+    paraview.compatibility.major, paraview.compatibility.minor = mode
+    if mode == imported_with[0]:
+        return
+    for name in [name for name in sys.modules if name == "paraview.simple" or name.startswith("paraview.simple.")]:
+        del sys.modules[name]
+    if hasattr(paraview, "simple"):
+        del paraview.simple
+    import paraview.simple as simple  # noqa: F811
+    imported_with[0] = mode
 
 
 def fresh_session():
@@ -77,9 +109,11 @@ def main():
         for index, job in enumerate(jobs):
             log.write(json.dumps({"id": job["id"], "event": "start"}) + "\n")
             log.flush()
+            started = time.monotonic()
             if index:
                 fresh_session()
-            started = time.monotonic()
+            with open(job["script"], encoding="utf-8") as handle:
+                import_simple_for(compatibility_of(handle.read()))
             status, stderr = run(job)
             log.write(json.dumps({"id": job["id"], "event": "end", "status": status, "stderr": stderr[-4000:],
                                   "seconds": round(time.monotonic() - started, 3)}) + "\n")
