@@ -282,13 +282,13 @@ class Verdict:
     why: str = ""
 
 
-def classify(results: Results, case: str, rec: str, on: str, traces: dict[str, Path]) -> Verdict:
+def classify(results: Results, case: str, rec: str, on: str, traces: dict[str, Path], suite: Path = SUITE) -> Verdict:
     """What P's own GUI computes for the same case (P's reference) tells ParaView's changes from replay's: a
     replay on P that differs from R's output but equals P's own is ParaView's change. The trace as it is on P
     only explains (it often cannot run there: `.Set`, `ThresholdRange`), except that a trace that runs on P and
     computes something else while the replay computes R's output shows replay's pinning at work."""
-    reference = SUITE / rec / f"{case}.csv"
-    own = SUITE / on / f"{case}.csv"
+    reference = suite / rec / f"{case}.csv"
+    own = suite / on / f"{case}.csv"
     replay, original = results.runs[("replay", case, rec, on)], results.runs[("original", case, rec, on)]
     replay_problem = _problem(replay, reference)
     original_problem = _problem(original, reference)
