@@ -222,6 +222,7 @@ def run_batch(root: Path, on: str, name: str, jobs: list[dict], home: Path) -> d
     """All jobs of a batch in one pvbatch of `on`; a job that kills the process is recorded as unfinished and
     the rest go on in a new process. Returns id -> Run."""
     done: dict = {}
+    lost: dict = {}  # job id -> times it lost its display
     pending = list(jobs)
     attempt = 0
     while pending:
@@ -231,7 +232,7 @@ def run_batch(root: Path, on: str, name: str, jobs: list[dict], home: Path) -> d
         jobs_file.parent.mkdir(parents=True, exist_ok=True)
         jobs_file.write_text(json.dumps(pending))
         proc = subprocess.run([*xvfb_run(), paraview_program("pvbatch", on), str(DRIVER), str(jobs_file),
-                               str(log_file)], capture_output=True, text=True, timeout=900, env=home_env(home))
+                               str(log_file)], capture_output=True, text=True, timeout=1800, env=home_env(home))
         started = None
         for line in log_file.read_text().splitlines() if log_file.exists() else ():
             entry = json.loads(line)
@@ -241,10 +242,13 @@ def run_batch(root: Path, on: str, name: str, jobs: list[dict], home: Path) -> d
                 done[tuple(entry["id"])] = Run(entry["status"], entry["stderr"])
                 started = None
         if started is not None:  # the process died in this job
-            done[started] = Run(None, proc.stderr[-4000:])
+            if lost_display(proc.stderr) and lost.get(started, 0) < 2:
+                lost[started] = lost.get(started, 0) + 1  # the X server, not the script: run it again
+            else:
+                done[started] = Run(None, proc.stderr[-4000:])
         remaining = [j for j in pending if tuple(j["id"]) not in done]
         if len(remaining) == len(pending):  # nothing ran at all
-            if lost_display(proc.stderr) and attempt < 4:
+            if lost_display(proc.stderr) and attempt < 4 + sum(lost.values()):
                 continue  # the X server went away first: the machine, not the scripts
             for job in remaining:
                 done[tuple(job["id"])] = Run(None, proc.stderr[-4000:])

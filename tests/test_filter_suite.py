@@ -80,7 +80,7 @@ SAVED_AT_SCENE_TIME = {"annotate_time", "temporal_interpolator", "temporal_shift
 
 def test_each_class_is_told_apart(tmp_path):
     """The classification on made-up outputs: what decides each class (no ParaView needed)."""
-    rows = {"recorded": ["1,2", "3,4"], "other": ["1,2", "3,5"], "wrong": ["9,9"]}
+    rows = {"recorded": [["1", "2"], ["3", "4"]], "other": [["1", "2"], ["3", "5"]], "wrong": [["9", "9"]]}
     for name, data in rows.items():
         _write(tmp_path / f"{name}.csv", ['"a"', '"b"'], data)
     for version, content in (("5.11", "recorded"), ("5.9", "other"), ("5.13", "recorded")):
