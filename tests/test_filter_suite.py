@@ -25,11 +25,15 @@ def suite(tmp_path_factory):
     return results, fs.classify_all(results)
 
 
+# Cases whose filter some releases do not have (their GUI could not record them).
+ONLY_IN = {"process_ids": {"5.13", "6.1"}}
+
+
 def test_every_release_recorded_the_suite():
     found = fs.cases()
     assert len(found) >= 50, sorted(found)
     for case, traces in found.items():
-        assert set(traces) == set(fs.VERSIONS), (case, sorted(traces))
+        assert set(traces) == ONLY_IN.get(case, set(fs.VERSIONS)), (case, sorted(traces))
         for version, trace in traces.items():
             text = trace.read_text()
             assert f"# trace generated using paraview version {version}" in text, trace
@@ -37,7 +41,9 @@ def test_every_release_recorded_the_suite():
     # A renamed filter is recorded under the name each release's menu gives it.
     names = {"surface_normals": ("GenerateSurfaceNormals(", "SurfaceNormals("),
              "generate_ids": ("GenerateIds(", "PointAndCellIds("),
-             "gradient": ("GradientOfUnstructuredDataSet(", "Gradient(")}
+             "gradient": ("GradientOfUnstructuredDataSet(", "Gradient("),
+             "coordinates": ("AppendLocationAttributes(", "Coordinates("),
+             "polyline_length": ("AppendArcLength(", "PolylineLength(")}
     for case, (old, new) in names.items():
         assert old in found[case]["5.9"].read_text() and f" {new}" in found[case]["6.1"].read_text(), case
 
