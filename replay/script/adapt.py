@@ -574,7 +574,7 @@ class _ReplayOnto(object):
 def _replay_sub_proxy(proxy, name, recorded, original_get):
     """The recording's sub-proxy `name` that this release lacks: the sub-proxy that replaced it, or the filter
     itself where its properties moved onto the filter; None when neither."""
-    if name not in recorded.get("sublists", {}) or not _replay_lists(proxy) and not hasattr(proxy, "SMProxy"):
+    if name not in recorded.get("sublists", {}):
         return None
     other = _replay_renamed_list(proxy, name, recorded)
     if other is not None:
