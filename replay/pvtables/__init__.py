@@ -19,6 +19,13 @@ script needs to run on a version other than the recording's (script/adapt.py doe
 - calls: keyword defaults of the paraview.simple calls the recording makes.
 - pins: the looks (view background, colour map, lighting, ...) the recording's version gave without writing
   them, for every property where another release's differ.
+- renamed: the functions the recording calls that another release knows by another name (renames.py).
+- filters: the sources and filters the recording calls (a release lacking one says so by line).
+- presets: [old, new] colour preset names the releases renamed, for the names the recording uses.
+- created: for every source and filter the recording creates, its properties' defaults in the recording's
+  version: where a release gives another default, the adapter pins the recording's (it computes as recorded).
+- sublists: the properties the recording names that were proxy lists (a sub-proxy: Slice With Plane's Plane)
+  in its version -> their default choice, for the adapter to follow a sub-proxy that moved or was renamed.
 """
 from __future__ import annotations
 
@@ -27,6 +34,8 @@ import re
 import json
 from functools import lru_cache
 from importlib import resources
+
+from .renames import renames_for
 
 _PREFIX, _SUFFIX = "paraview-", ".json.gz"
 
@@ -146,6 +155,45 @@ def pins_for(version: tuple[int, int]) -> dict[str, dict]:
     return {kind: dict(sorted(values.items())) for kind, values in pins.items()}
 
 
+def created_for(version: tuple[int, int], called: set[str]) -> dict[str, dict]:
+    """{XML name: {property: default}} of the sources and filters the recording's calls create (vector
+    properties only: a proxy list's default is a choice, not a value)."""
+    table = load(version)
+    lists = table["lists"]
+    merged = _by_type(table)
+    out = {}
+    for name in sorted(called):
+        xml = table.get("functions", {}).get(name)
+        if xml and xml in merged:
+            out[xml] = {prop: value for prop, value in sorted(merged[xml].items())
+                        if not (isinstance(value, str) and value in lists)}
+    return out
+
+
+def sublists_for(version: tuple[int, int], names: set[str]) -> dict[str, dict]:
+    """{property: {XML name: [default choice, its label]}} for the names that are proxy-list properties in that
+    version (5.9 traces write the label: Source='Line')."""
+    lists = load(version)["lists"]
+    out = {}
+    for name, types in defaults_for(version, names).items():
+        chosen = {xml: [value, lists[value]] for xml, value in types.items()
+                  if isinstance(value, str) and value in lists}
+        if chosen:
+            out[name] = chosen
+    return out
+
+
+def presets_for(strings: set[str]) -> list[list[str]]:
+    """Every release's preset renames ([old, new]) that name a string of the recording."""
+    pairs = set()
+    for version in available():
+        for old, new in load(version).get("preset_renames", []):
+            if old in strings or new in strings:
+                pairs.add((old, new))
+    return sorted(list(pair) for pair in pairs)
+
+
+_CHAINED = re.compile(r"\.([A-Z][A-Za-z0-9_]*)\.")
 _ASSIGNED = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\s*=(?!=)")
 _CALLED = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\s*\(")
 _KEYWORD = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
@@ -161,7 +209,7 @@ def recorded_for(text: str, version: tuple[int, int] | None) -> dict | None:
     if table_version is None:
         return None
     # Property names are CamelCase in every version's paraview.simple; trace variables are not.
-    names = set(_ASSIGNED.findall(text))
+    names = set(_ASSIGNED.findall(text)) | set(_CHAINED.findall(text))
     strings = {a or b for a, b in _STRING.findall(text)}
     keywords = set(_KEYWORD.findall(text))
     calls = {name: keywords for name in set(_CALLED.findall(text))}
@@ -172,4 +220,9 @@ def recorded_for(text: str, version: tuple[int, int] | None) -> dict | None:
         "lists": lists_for(table_version, strings),
         "calls": calls_for(table_version, calls),
         "pins": pins_for(table_version),
+        "renamed": renames_for(version, load(table_version), set(calls)),
+        "filters": sorted(set(calls) & set(load(table_version).get("functions", {}))),
+        "presets": presets_for(strings),
+        "created": created_for(table_version, set(calls)),
+        "sublists": sublists_for(table_version, names),
     }

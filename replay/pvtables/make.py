@@ -14,7 +14,15 @@ every committed table is what its ParaView says. What a table holds, per version
 - "effective": what a new render view, display, colour map, opacity map and scalar bar look like once
   ParaView has made them through paraview.simple (palette, presets and settings applied): the defaults a
   recording relies on without writing them;
-- "simple": every paraview.simple function's parameters and their defaults.
+- "simple": every paraview.simple function's parameters and their defaults;
+- "functions": the paraview.simple function of every source and filter -> its XML name (the function is named
+  after the proxy's label, and labels change: 'Generate Surface Normals' became 'Surface Normals' in 5.13);
+- "renamed": [old function, new function] pairs this release keeps the old name of, read from its
+  paraview/_backwardscompatibilityhelper.py (get_deprecated_proxies, 5.13+) with the compatibility version at
+  its oldest, where every pair is listed;
+- "preset_renames": [old, new] colour preset names, read from the name tables of the release's
+  _backwardscompatibilityhelper.py lookupTableUpdate (5.9 renamed 'jet' to 'Jet', 6.1 'Viridis (matplotlib)' to
+  'Viridis').
 """
 import gzip
 import inspect
@@ -147,6 +155,49 @@ def simple_signatures():
     return table
 
 
+def functions(pxm, definitions):
+    """{paraview.simple function: XML name} of the sources and filters, as paraview.simple names them."""
+    out = {}
+    for group in ("sources", "filters"):
+        it = definitions.NewSingleGroupIterator(group)
+        it.InitTraversal()
+        while not it.IsDoneWithTraversal():
+            name = it.GetProxyName()
+            it.GoToNextItem()
+            proto = pxm.GetPrototypeProxy(group, name)
+            if proto is not None:
+                out.setdefault(paraview.make_name_valid(proto.GetXMLLabel() or name), name)
+    return dict(sorted(out.items()))
+
+
+def renamed():
+    helper = paraview._backwardscompatibilityhelper
+    deprecated = getattr(helper, "get_deprecated_proxies", None)
+    if deprecated is None:  # before 5.13 no proxy kept an old name this way
+        return []
+    paraview.compatibility.major, paraview.compatibility.minor = 4, 0
+    try:
+        pairs = deprecated(sm.ActiveConnection.ProxiesNS)
+    finally:
+        paraview.compatibility.major = paraview.compatibility.minor = None
+    return sorted([old, new] for group in pairs.values() for old, new in group)
+
+
+def preset_renames():
+    import ast
+    import textwrap
+
+    source = textwrap.dedent(inspect.getsource(paraview._backwardscompatibilityhelper.lookupTableUpdate))
+    pairs = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and isinstance(value, ast.Constant) and \
+                        isinstance(key.value, str) and isinstance(value.value, str):
+                    pairs.add((key.value, value.value))
+    return sorted(list(pair) for pair in pairs)
+
+
 def main():
     pxm = sm.vtkSMProxyManager.GetProxyManager().GetActiveSessionProxyManager()
     definitions = pxm.GetProxyDefinitionManager()
@@ -165,7 +216,8 @@ def main():
             if table:
                 proxies.setdefault(group, {})[name] = table
     table = {"version": version, "proxies": proxies, "lists": dict(sorted(lists.items())),
-             "effective": effective(), "simple": simple_signatures()}
+             "effective": effective(), "simple": simple_signatures(), "functions": functions(pxm, definitions),
+             "renamed": renamed(), "preset_renames": preset_renames()}
     major_minor = ".".join(version.split(".")[:2])
     target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "paraview-%s.json.gz" % major_minor)

@@ -56,7 +56,8 @@ def _replay_in_defaults_block():
         if not text:
             return False
         if text.startswith("#"):
-            return _REPLAY_DEFAULTS_BLOCK.match(text) is not None
+            found = _REPLAY_DEFAULTS_BLOCK.match(text)
+            return found.group(1).lower() if found else False
         line -= 1
     return False
 
@@ -134,9 +135,13 @@ def _replay_install_setattr(recorded, running):
         known, default = _replay_recorded_default(recorded, proxy, name)
         # A proxy-list value is written by its label from 5.13 on ('Uniform Binning'), the table has XML names.
         alias = recorded.get("lists", {}).get(value) if isinstance(value, str) else None
-        if (known and (_replay_same(default, value) or (alias is not None and _replay_same(default, alias)))) or \
-                _replay_in_defaults_block():
+        if known and (_replay_same(default, value) or (alias is not None and _replay_same(default, alias))):
             return  # the recording wrote the default its version had
+        block = _replay_in_defaults_block()
+        # Under "create a new" a source or filter gets what its release's domains gave it (a threshold's range
+        # from the data) and what the user set before the first Apply: those are the recording's.
+        if block and not (block.startswith("create") and _replay_group(proxy) in ("sources", "filters")):
+            return
         _replay_warn("ParaView %s %s (the recording is from %s); skipped" % (running_name, what, recorded_name))
 
     def _replay_setattr(self, name, value):
@@ -147,6 +152,8 @@ def _replay_install_setattr(recorded, running):
         except AttributeError as error:
             if "does not exist" not in str(error) and "has no attribute" not in str(error):
                 raise
+            if _replay_moved(self, name, value, recorded, original_set):
+                return None
             _replay_lacks(self, name, value, "has no %s.%s" % (_replay_type(self), name))
         except ValueError:
             if isinstance(value, str):
@@ -164,6 +171,10 @@ def _replay_install_setattr(recorded, running):
         try:
             found = original_get(self, name)
         except AttributeError:
+            if not name.startswith("_") and _replay_sys._getframe(1).f_globals is globals():
+                found = _replay_sub_proxy(self, name, recorded, original_get)
+                if found is not None:
+                    return found
             known, default = _replay_recorded_default(recorded, self, name)
             # Only the recording's own `display.TextureTransform.X = ...` gets a stand-in: ParaView asks
             # hasattr() too, and must keep hearing no.
@@ -172,6 +183,8 @@ def _replay_install_setattr(recorded, running):
             return _ReplayAbsent(self, name, default)
         if name == "ResetCamera" and running < (5, 10):
             return _replay_reset_camera(found)
+        if name == "ApplyPreset" and recorded.get("presets"):
+            return _replay_apply_preset(found, recorded)
         return found
 
     servermanager.Proxy.__setattr__ = _replay_setattr
@@ -188,6 +201,32 @@ def _replay_reset_camera(method):
                              "the bounds" % _replay_running_version())
             return method()
         return method(*args)
+
+    return _replay_call
+
+
+def _replay_has_preset(name):
+    from paraview import servermanager
+
+    presets = servermanager.vtkSMTransferFunctionPresets
+    presets = presets.GetInstance() if hasattr(presets, "GetInstance") else presets()
+    if hasattr(presets, "HasPreset"):
+        return presets.HasPreset(name)
+    return any(presets.GetPresetName(i) == name for i in range(presets.GetNumberOfPresets()))
+
+
+def _replay_apply_preset(method, recorded):
+    """lut.ApplyPreset(name) with a preset another release renamed ('Viridis' is 5.x's 'Viridis (matplotlib)'):
+    the name this release knows (older releases fail silently on a name they lack)."""
+
+    def _replay_call(name, *args):
+        if isinstance(name, str) and not _replay_has_preset(name):
+            for old, new in recorded.get("presets", ()):
+                other = old if name == new else new if name == old else None
+                if other and _replay_has_preset(other):
+                    return method(other, *args)
+            _replay_warn("ParaView %d.%d has no colour preset %r; skipped" % (_replay_running_version() + (name,)))
+        return method(name, *args)
 
     return _replay_call
 
@@ -352,12 +391,353 @@ def _replay_install_pins(recorded):
     _replay_after("GetScalarBar", lambda r, a, k: _replay_pin(r, "ScalarBar", pins))
 
 
+# -- properties that moved or were replaced between releases ----------------------------------------------------
+
+# 5.10 replaced Threshold's ThresholdRange by LowerThreshold/UpperThreshold/ThresholdMethod (ParaView 5.11
+# paraview/_backwardscompatibilityhelper.py, 'ThresholdRange'): on 5.9 the range holds each method's test,
+# vtkThreshold's Between (lower <= s <= upper) with an open end; Invert is on both.
+_REPLAY_THRESHOLD = ("LowerThreshold", "UpperThreshold", "ThresholdMethod")
+_REPLAY_FAR = 1.0e300
+
+
+def _replay_proxy_key(proxy):
+    try:
+        return proxy.GetGlobalIDAsString()
+    except Exception:
+        return id(proxy)
+
+
+def _replay_threshold(proxy, name, value, set_value):
+    state = _REPLAY_ADAPTED.setdefault("threshold", {}).get(_replay_proxy_key(proxy))
+    if state is None:
+        low, high = list(proxy.GetPropertyValue("ThresholdRange"))
+        state = {"LowerThreshold": low, "UpperThreshold": high, "ThresholdMethod": "Between"}
+        _REPLAY_ADAPTED["threshold"][_replay_proxy_key(proxy)] = state
+    state[name] = value
+    method = _replay_key(state["ThresholdMethod"])
+    low, high = float(state["LowerThreshold"]), float(state["UpperThreshold"])
+    if method in ("between", "0"):
+        span = [low, high]
+    elif method in ("belowlowerthreshold", "1"):
+        span = [-_REPLAY_FAR, low]
+    elif method in ("aboveupperthreshold", "2"):
+        span = [high, _REPLAY_FAR]
+    else:
+        return False
+    set_value(proxy, "ThresholdRange", span)
+    return True
+
+
+def _replay_block_paths(proxy):
+    """{selector path: flat index} of a composite input, as 5.10+ names blocks ('/Root/Sphere1'): the block's
+    name, else (5.9's Group Datasets names none) the name of the pipeline input it came from."""
+    from paraview import servermanager
+
+    source = proxy.GetPropertyValue("Input")
+    source = source if isinstance(source, servermanager.Proxy) else list(source)[0]
+    source = getattr(source, "Proxy", source)
+    source.UpdatePipeline()
+    inputs = []
+    try:
+        feeding = source.GetPropertyValue("Input")
+        feeding = [feeding] if isinstance(feeding, servermanager.Proxy) else list(feeding)
+        manager = servermanager.ProxyManager()
+        inputs = [manager.GetProxyName("sources", getattr(p, "Proxy", p)) for p in feeding]
+    except Exception:
+        pass
+    found = {}
+
+    def walk(composite, path, index, top):
+        for i in range(composite.GetNumberOfChildren()):
+            index += 1
+            name = composite.GetName(i) or (inputs[i] if top and i < len(inputs) and inputs[i] else "Block%d" % i)
+            found[path + "/" + name] = index
+            child = composite.GetDataInformation(i)
+            inner = child.GetCompositeDataInformation() if child is not None else None
+            if inner is not None and inner.GetDataIsComposite():
+                if inner.GetDataIsMultiPiece():
+                    index += inner.GetNumberOfChildren()
+                else:
+                    index = walk(inner, path + "/" + name, index, False)
+        return index
+
+    walk(source.GetDataInformation().DataInformation.GetCompositeDataInformation(), "/Root", 0, True)
+    return found
+
+
+def _replay_selectors(proxy, value, set_value):
+    """5.10 replaced Extract Block's BlockIndices (flat indices) by Selectors (paths): on 5.9 the paths are
+    looked up in the input's blocks."""
+    paths = _replay_block_paths(proxy)
+    indices, lost = [], []
+    for selector in ([value] if isinstance(value, str) else list(value)):
+        if selector in paths:
+            indices.append(paths[selector])
+        else:
+            lost.append(selector)
+    if lost:
+        _replay_warn("ParaView %d.%d's Extract Block takes block indices: no block of the input is at %s; "
+                     "skipped" % (_replay_running_version() + (", ".join(lost),)))
+    set_value(proxy, "BlockIndices", indices)
+    return True
+
+
+def _replay_group(proxy):
+    try:
+        return proxy.SMProxy.GetXMLGroup()
+    except Exception:
+        return None
+
+
+def _replay_lists(proxy):
+    """The proxy-list properties of a source or filter (its sub-proxies: Slice With Plane's plane)."""
+    if _replay_group(proxy) not in ("sources", "filters"):
+        return []
+    found = []
+    for name in proxy.ListProperties():
+        try:
+            smprop = proxy.GetProperty(name).SMProperty
+        except Exception:
+            continue
+        if smprop.IsA("vtkSMProxyProperty") and smprop.FindDomain("vtkSMProxyListDomain") is not None:
+            found.append(name)
+    return found
+
+
+def _replay_renamed_list(proxy, name, recorded, offered=None):
+    """The proxy-list property of this release that stands for the recording's `name`: the one offering the
+    recorded choice, else the only one the recording never names (5.9 Plane <-> 5.10+ PlaneType)."""
+    if name not in recorded.get("sublists", {}):
+        return None
+    lists = [n for n in _replay_lists(proxy) if n != name]
+    wanted = set(_replay_key(v) for choice in recorded["sublists"][name].values() for v in choice)
+    if offered:
+        wanted.add(_replay_key(offered))
+        wanted.add(_replay_key(recorded.get("lists", {}).get(offered, offered)))
+    for other in lists:
+        if any(key in wanted for key, _ in _replay_choices(proxy, other)):
+            return other
+    unknown = [n for n in lists if n not in recorded["defaults"] and n not in recorded.get("sublists", {})]
+    return unknown[0] if len(unknown) == 1 else None
+
+
+def _replay_moved(proxy, name, value, recorded, set_value):
+    """A property the recording sets that this release keeps elsewhere: set it there (True)."""
+    names = proxy.ListProperties() if hasattr(proxy, "ListProperties") else []
+    legacy = _REPLAY_ADAPTED.get("legacy", {}).get(_replay_proxy_key(proxy), {})
+    if name in legacy:
+        other, result = legacy[name]
+        set_value(proxy, other, value)
+        if isinstance(value, (list, tuple)) and len(value) > 1 and value[1]:
+            set_value(proxy, "ResultArrayName", value[1] + result)
+        return True
+    if name in _REPLAY_THRESHOLD and "ThresholdRange" in names:
+        return _replay_threshold(proxy, name, value, set_value)
+    if name == "Selectors" and "BlockIndices" in names:
+        return _replay_selectors(proxy, value, set_value)
+    # A property of the filter that was a sub-proxy's (5.10+ Plot Over Line's Point1 is 5.9's Source.Point1).
+    for holder in _replay_lists(proxy):
+        sub = proxy.GetPropertyValue(holder)
+        if sub is not None and name in sub.ListProperties():
+            set_value(sub, name, value)
+            return True
+    # A sub-proxy choice under another name (5.9 Plane = 'Plane' is 5.10+ PlaneType = 'Plane').
+    other = _replay_renamed_list(proxy, name, recorded, value if isinstance(value, str) else None)
+    if other is not None and isinstance(value, str):
+        for key, choice in _replay_choices(proxy, other):
+            if key in (_replay_key(value), _replay_key(recorded.get("lists", {}).get(value, value))):
+                set_value(proxy, other, choice)
+                return True
+    # The choice of a sub-proxy whose properties are now the filter's own (5.9 Plot Over Line's Source='Line'):
+    # the recorded default choice is what the filter is.
+    chosen = set(_replay_key(v) for choice in recorded.get("sublists", {}).get(name, {}).values() for v in choice)
+    if isinstance(value, str) and other is None and _replay_key(value) in chosen:
+        return True
+    # 5.10+ selectors name blocks in the hierarchy, the only tree 5.9's block indices know.
+    return name == "Assembly" and "BlockIndices" in names and _replay_key(value) == "hierarchy"
+
+
+class _ReplayOnto(object):
+    """A sub-proxy of the recording's release whose properties this release has on the filter itself:
+    `plotOverLine1.Source.Point1 = ...` (5.9) sets plotOverLine1.Point1."""
+
+    def __init__(self, owner):
+        object.__setattr__(self, "_owner", owner)
+
+    def __setattr__(self, name, value):
+        setattr(object.__getattribute__(self, "_owner"), name, value)
+
+    def __getattr__(self, name):
+        return getattr(object.__getattribute__(self, "_owner"), name)
+
+
+def _replay_sub_proxy(proxy, name, recorded, original_get):
+    """The recording's sub-proxy `name` that this release lacks: the sub-proxy that replaced it, or the filter
+    itself where its properties moved onto the filter; None when neither."""
+    if name not in recorded.get("sublists", {}):
+        return None
+    other = _replay_renamed_list(proxy, name, recorded)
+    if other is not None:
+        return getattr(proxy, other)
+    if _replay_group(proxy) not in ("sources", "filters"):
+        return None
+    return _ReplayOnto(proxy)
+
+
+# -- filters: renamed ones, legacy proxies a release dropped, defaults that changed --------------------------------
+
+def _replay_install_renames(recorded, running):
+    """A filter the recording calls by a name this release lacks, or gives another filter (5.9's 'Gradient' is
+    the image gradient), by the name this release knows it under (renames.py of the converter)."""
+    import paraview.simple as simple
+
+    def _replay_define(name, function):
+        setattr(simple, name, function)
+        listed = getattr(simple, "__all__", None)
+        if isinstance(listed, list) and name not in listed:
+            listed.append(name)
+
+    def _replay_stand_in(function):
+        def _replay_call(*args, **kwargs):
+            # The filter is named on purpose: compatibility mode's legacy stand-in for that name, if gone, is
+            # no loss (GradientOfUnstructuredDataSet -> Gradient, not 5.9's image gradient).
+            _REPLAY_ADAPTED["standing in"] = True
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _REPLAY_ADAPTED["standing in"] = False
+        return _replay_call
+
+    for name, (other, before) in sorted(recorded.get("renamed", {}).items()):
+        have = getattr(simple, name, None)
+        if (have is not None and not (before and running < tuple(before))) or getattr(simple, other, None) is None:
+            continue
+        _replay_define(name, _replay_stand_in(getattr(simple, other)))
+    for name in recorded.get("filters", ()):
+        if getattr(simple, name, None) is None:
+            _replay_define(name, _replay_missing_filter(name, recorded, running))
+
+
+def _replay_missing_filter(name, recorded, running):
+    def _replay_call(*args, **kwargs):
+        _replay_warn("ParaView %d.%d has no %s (the recording is from %d.%d): the script stops here"
+                     % (running + (name,) + tuple(recorded["version"])))
+        _replay_stop(1)
+    return _replay_call
+
+
+def _replay_running_defaults(proxy):
+    """{property: default} of this release for the proxy's type, spelled as the tables spell them."""
+    from paraview import servermanager
+    import paraview
+
+    manager = servermanager.vtkSMProxyManager.GetProxyManager().GetActiveSessionProxyManager()
+    proto = manager.GetPrototypeProxy(proxy.SMProxy.GetXMLGroup(), proxy.SMProxy.GetXMLName())
+    out = {}
+    if proto is None:
+        return out
+    it = proto.NewPropertyIterator()
+    it.Begin()
+    while not it.IsAtEnd():
+        key, prop = it.GetKey(), it.GetProperty()
+        it.Next()
+        # Numbers and choices only: names (files, arrays) are the recording's, never a default to pin.
+        if prop.GetInformationOnly() or prop.GetIsInternal() or not prop.IsA("vtkSMVectorProperty") or \
+                prop.IsA("vtkSMStringVectorProperty"):
+            continue
+        enum = prop.FindDomain("vtkSMEnumerationDomain") if prop.IsA("vtkSMIntVectorProperty") else None
+        values = []
+        for i in range(prop.GetNumberOfElements()):
+            v = prop.GetElement(i)
+            if enum is not None:
+                for e in range(enum.GetNumberOfEntries()):
+                    if enum.GetEntryValue(e) == v:
+                        v = enum.GetEntryText(e)
+                        break
+            values.append(v)
+        single = len(values) == 1 and not prop.GetRepeatCommand()
+        out[paraview.make_name_valid(prop.GetXMLLabel() or key)] = values[0] if single else values
+    return out
+
+
+def _replay_pin_created(proxy, recorded):
+    """A new source or filter computes as the recording's did: where this release's default of a property both
+    have differs, the recording's (--native-look keeps this release's)."""
+    try:
+        defaults = recorded.get("created", {}).get(proxy.SMProxy.GetXMLName())
+    except Exception:
+        return
+    if not defaults:
+        return
+    running = _replay_running_defaults(proxy)
+    for name, value in sorted(defaults.items()):
+        if name not in running or "Format" in name or _replay_same(value, running[name]):
+            continue
+        try:
+            proxy.SetPropertyWithName(name, value)
+        except Exception:
+            continue
+
+
+# Legacy proxies that compatibility mode asks for and 5.12+ dropped, whose successor computes the same (checked by
+# tests/test_filter_adapt.py against the 5.9 recording's own output): what to set on the successor, and the
+# legacy properties it has under another name (with how the legacy filter named its result).
+_REPLAY_LEGACY = {
+    # 5.9 Plot Over Line: its line's properties move onto the filter (_replay_moved)
+    "PlotOverLineLegacy": {},
+    # 5.9's image Gradient (vtkImageGradient): 5.10+'s Gradient with smoothed boundaries, its scalars given as
+    # ScalarArray, its result named '<array>Gradient'
+    "GradientLegacy": {"set": {"BoundaryMethod": "Smoothed"}, "as": {"SelectInputScalars": ("ScalarArray", "Gradient")}},
+}
+
+
+def _replay_install_proxies(recorded, running):
+    """ParaView's compatibility layer makes a recording's filters (_backwardscompatibilityhelper.GetProxy)."""
+    import builtins
+    import paraview._backwardscompatibilityhelper as helper
+
+    original = getattr(helper, "GetProxy", None)
+    if original is None:
+        return
+
+    def _replay_get_proxy(module, key, **kwargs):
+        if isinstance(key, tuple) and len(key) == 2:
+            # A name 5.13+ keeps for a renamed filter arrives as (old, new); with compatibility 5.11 or older
+            # their GetProxy looks the tuple up as a name (TypeError: attribute name must be string).
+            key = key[1]
+        try:
+            proxy = original(module, key, **kwargs)
+        except AttributeError as error:
+            # Compatibility asks for a legacy proxy this release dropped (PlotOverLineLegacy, GradientLegacy
+            # are gone from 5.12/5.13): the filter of that name, whose moved properties the adapter follows.
+            missing = _replay_re.search(r"No Proxy type named '(\w+)'", str(error))
+            if not missing or missing.group(1) == key or not hasattr(module, key):
+                raise
+            legacy = _REPLAY_LEGACY.get(missing.group(1), {}) if not _REPLAY_ADAPTED.get("standing in") else {}
+            proxy = builtins.getattr(module, key)(**kwargs)
+            for name, value in sorted(legacy.get("set", {}).items()):
+                proxy.SetPropertyWithName(name, value)
+            if legacy.get("as"):
+                _REPLAY_ADAPTED.setdefault("legacy", {})[_replay_proxy_key(proxy)] = legacy["as"]
+            if missing.group(1) not in _REPLAY_LEGACY and not _REPLAY_ADAPTED.get("standing in"):
+                _replay_warn("ParaView %d.%d has no %s, which compatibility mode asks for (the recording is from "
+                             "%d.%d); %s stands in and may compute otherwise" % (
+                                 running + (missing.group(1),) + tuple(recorded["version"]) + (key,)))
+        if not _REPLAY_ARGS.get("native-look"):
+            _replay_pin_created(proxy, recorded)
+        return proxy
+
+    helper.GetProxy = _replay_get_proxy
+
+
 def _replay_adapt(recorded):
     """Adapt the running ParaView to a recording of another version (nothing to do on the same one)."""
     running = _replay_running_version()
     if tuple(recorded["version"]) == running:
         return
     _replay_install_setattr(recorded, running)
+    _replay_install_proxies(recorded, running)
+    _replay_install_renames(recorded, running)
     _replay_install_calls(recorded)
     if not _REPLAY_ARGS.get("native-look"):
         _replay_install_pins(recorded)

@@ -1,0 +1,124 @@
+"""pvbatch side of the filter suite: `pvbatch filter_batch.py JOBS.json LOG.jsonl` runs many scripts in one process.
+
+Stdlib and paraview only. Each job ({"id", "script", "argv"}) runs in a fresh ParaView session, as a pvbatch of its
+own would: no pipeline, view or active object left, and paraview.simple as that script imports it. The last needs
+care: a replay script switches ParaView's compatibility mode on before it imports paraview.simple, and simple
+makes its functions for that mode at import (5.13's compatibility 5.11 adds GenerateIds as a deprecated alias,
+which fails with a TypeError when called). So the driver reads the mode the script will set and imports simple
+again whenever it differs from the mode simple was imported with (2 s on 5.13 and 6.1, so the caller groups a
+cell's jobs by mode). SystemExit and exceptions end the job, not the batch. The log gets a
+"start" line before and an "end" line after each job, so a job that kills the process is known and the caller
+goes on with the next one in a new process.
+"""
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+import time
+import traceback
+
+import paraview
+import paraview.simple as simple
+from paraview import servermanager
+
+
+# What a script leaves behind, deleted before the next one; newest first, so consumers go before their inputs.
+GROUPS = ("extractors", "representations", "scalar_bars", "views", "layouts", "lookup_tables",
+          "piecewise_functions", "transfer_2d_functions", "sources")
+
+
+# The replay preamble (replay/versions.py compatibility_preamble): the recorded version, set on a newer ParaView.
+PREAMBLE = re.compile(r"_replay_running > \((\d+), (\d+)\):\n\s+paraview\.compatibility\.major")
+RUNNING = (servermanager.vtkSMProxyManager.GetVersionMajor(), servermanager.vtkSMProxyManager.GetVersionMinor())
+imported_with = [(None, None)]
+
+
+def compatibility_of(source):
+    match = PREAMBLE.search(source)
+    if match and RUNNING > (int(match.group(1)), int(match.group(2))):
+        return int(match.group(1)), int(match.group(2))
+    return None, None
+
+
+def import_simple_for(mode):
+    """paraview.simple as a script that sets `mode` before importing it gets it."""
+    global simple
+    paraview.compatibility.major, paraview.compatibility.minor = mode
+    if mode == imported_with[0]:
+        return
+    for name in [name for name in sys.modules if name == "paraview.simple" or name.startswith("paraview.simple.")]:
+        del sys.modules[name]
+    if hasattr(paraview, "simple"):
+        del paraview.simple
+    import paraview.simple as simple  # noqa: F811
+    imported_with[0] = mode
+
+
+def fresh_session():
+    """A session as a new pvbatch has it. ResetSession does that but costs 0.3-1 s on every release; taking
+    the pipeline and the views away costs milliseconds."""
+    paraview.compatibility.major = None
+    paraview.compatibility.minor = None
+    controller = servermanager.ParaViewPipelineController()
+    pxm = servermanager.ProxyManager()
+    for group in GROUPS:
+        proxies = list(pxm.GetProxiesInGroup(group).items())
+        proxies.sort(key=lambda item: -int(item[1].GetGlobalIDAsString()))
+        for (name, _id), proxy in proxies:
+            if pxm.GetProxy(group, name) is None:
+                continue  # already gone with the view or the filter it belonged to
+            try:
+                controller.UnRegisterProxy(proxy)
+            except Exception:  # noqa: BLE001
+                pxm.UnRegisterProxy(group, name, proxy)
+    simple.SetActiveView(None)
+    simple.SetActiveSource(None)
+    scene, keeper = simple.GetAnimationScene(), simple.GetTimeKeeper()
+    scene.AnimationTime = 0.0
+    keeper.Time = 0.0
+
+
+def run(job):
+    script = job["script"]
+    sys.argv = [script] + list(job.get("argv", []))
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    err = io.StringIO()
+    status = 0
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            with open(script, "rb") as handle:
+                code = compile(handle.read(), script, "exec")
+            exec(code, {"__name__": "__main__", "__file__": script, "__builtins__": __builtins__})
+        except SystemExit as stop:
+            status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+            if not isinstance(stop.code, (int, type(None))):
+                err.write("%s\n" % (stop.code,))
+        except BaseException:  # noqa: BLE001 - recorded, and the batch goes on
+            traceback.print_exc(file=err)
+            status = 1
+    return status, err.getvalue()
+
+
+def main():
+    jobs_file, log_file = sys.argv[1], sys.argv[2]
+    with open(jobs_file, encoding="utf-8") as handle:
+        jobs = json.load(handle)
+    with open(log_file, "a", encoding="utf-8") as log:
+        for index, job in enumerate(jobs):
+            log.write(json.dumps({"id": job["id"], "event": "start"}) + "\n")
+            log.flush()
+            started = time.monotonic()
+            if index:
+                fresh_session()
+            with open(job["script"], encoding="utf-8") as handle:
+                import_simple_for(compatibility_of(handle.read()))
+            status, stderr = run(job)
+            log.write(json.dumps({"id": job["id"], "event": "end", "status": status, "stderr": stderr[-4000:],
+                                  "seconds": round(time.monotonic() - started, 3)}) + "\n")
+            log.flush()
+
+
+if __name__ == "__main__":
+    main()
