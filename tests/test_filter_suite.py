@@ -77,6 +77,31 @@ def test_comparison_sees_a_wrong_output_and_ignores_row_order(tmp_path):
     assert fs.difference(text, tmp_path / "text.csv") is not None
 
 
+def test_each_class_is_told_apart(tmp_path):
+    """The classification on made-up outputs: what decides each class (no ParaView needed)."""
+    rows = {"recorded": [["1", "2"], ["3", "4"]], "other": [["1", "2"], ["3", "5"]], "wrong": [["9", "9"]]}
+    for name, data in rows.items():
+        _write(tmp_path / f"{name}.csv", ['"a"', '"b"'], data)
+    for version, content in (("5.11", "recorded"), ("5.9", "other"), ("5.13", "recorded")):
+        (tmp_path / version).mkdir()
+        shutil.copy(tmp_path / f"{content}.csv", tmp_path / version / "c.csv")
+    traces = {"5.11": tmp_path / "5.11" / "c.py", "5.9": None, "5.13": None}
+
+    def verdict(on, replay, original, status=0):
+        runs = {("replay", "c", "5.11", on): fs.Run(status, "boom\nNameError: x", tmp_path / f"{replay}.csv"),
+                ("original", "c", "5.11", on): fs.Run(0, "", tmp_path / f"{original}.csv")}
+        return fs.classify(fs.Results(tmp_path, runs), "c", "5.11", on, traces, suite=tmp_path).cls
+
+    assert verdict("5.13", "recorded", "recorded") == fs.SAME
+    assert verdict("5.11", "recorded", "wrong") == fs.SAME          # its own release: nothing to pin
+    assert verdict("5.13", "recorded", "wrong") == fs.PINNED        # the trace as it is computes something else
+    assert verdict("5.9", "recorded", "recorded") == fs.PINNED      # 5.9's own recording computes "other"
+    assert verdict("5.9", "other", "other") == fs.CHANGED           # what 5.9 itself computes for the case
+    assert verdict("5.9", "wrong", "wrong") == fs.DIFFERS           # the trace as it is gives the same: not enough
+    assert verdict("5.9", "other", "other", status=1) == fs.DIFFERS
+    assert verdict("6.1", "wrong", "wrong") == fs.INEXPRESSIBLE     # no recording by 6.1: it has no such filter
+
+
 # Traces that, run as they are by the release that recorded them, do not write what the GUI wrote. Their replays
 # are therefore `replay differs` even on the recording's own release, until replay does better than the trace.
 TRACE_IS_NOT_THE_GUI = {
