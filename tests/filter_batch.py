@@ -6,9 +6,9 @@ care: a replay script switches ParaView's compatibility mode on before it import
 makes its functions for that mode at import (5.13's compatibility 5.11 adds GenerateIds as a deprecated alias,
 which fails with a TypeError when called). So the driver reads the mode the script will set and imports simple
 again whenever it differs from the mode simple was imported with (2 s on 5.13 and 6.1, so the caller groups the
-jobs by mode); a script that ends in another mode than that runs again with simple imported for its mode. SystemExit and exceptions end the job, not the batch. The log gets a
-"start" line before and an "end" line after each job, so a job that kills the process is known and the caller
-goes on with the next one in a new process.
+jobs by mode); a script that ends in another mode than that runs again with simple imported for its mode.
+SystemExit and exceptions end the job, not the batch. The log gets a "start" line before and an "end" line after
+each job, so a job that kills the process is known and the caller goes on with the next one in a new process.
 """
 import contextlib
 import io

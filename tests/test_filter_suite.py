@@ -122,9 +122,9 @@ def test_the_recordings_compute_their_references(suite):
     failures = []
     for case, traces in fs.cases().items():
         for rec in traces:
-            problem = fs._problem(results.runs[("original", case, rec, rec)], fs.SUITE / rec / f"{case}.csv")
+            problem = fs.problem_of(results.runs[("original", case, rec, rec)], fs.SUITE / rec / f"{case}.csv")
             if (problem is None) == (case in TRACE_IS_NOT_THE_GUI):
-                failures.append(f"{case} on {rec}: {problem or 'writes the GUI output: drop it from TRACE_IS_NOT_THE_GUI'}")
+                failures.append(f"{case} on {rec}: {problem or 'writes what the GUI wrote: not TRACE_IS_NOT_THE_GUI'}")
     assert not failures, "\n".join(failures)
 
 
@@ -152,6 +152,7 @@ def test_readme_table_is_what_the_suite_measured(suite):
     assert written is not None, "README.md has no filter suite table"
     if written != measured:
         changed = [f"  {a}\n→ {b}" for a, b in zip(written.splitlines(), measured.splitlines()) if a != b]
-        pytest.fail("README's filter table is not what the suite measured (python3 fixtures/filters/table.py "
-                    "writes it):\n" + "\n".join(changed[:20]) + "\n\nCells that are not `same`:\n" + fs.details(verdicts))
+        pytest.fail("README's filter table is not what the suite measured (PYTHONPATH=. python3 "
+                    "fixtures/filters/table.py writes it):\n" + "\n".join(changed[:20]) +
+                    "\n\nCells that are not `same`:\n" + fs.details(verdicts))
     print(f"\nfilter suite: convert {results.seconds['convert']:.1f} s, pvbatch {results.seconds['pvbatch']:.1f} s")
