@@ -5,10 +5,10 @@ own would: no pipeline, view or active object left, and paraview.simple as that 
 care: a replay script switches ParaView's compatibility mode on before it imports paraview.simple, and simple
 makes its functions for that mode at import (5.13's compatibility 5.11 adds GenerateIds as a deprecated alias,
 which fails with a TypeError when called). So the driver reads the mode the script will set and imports simple
-again whenever it differs from the mode simple was imported with (2 s on 5.13 and 6.1, so the caller groups a
-cell's jobs by mode). SystemExit and exceptions end the job, not the batch. The log gets a
-"start" line before and an "end" line after each job, so a job that kills the process is known and the caller
-goes on with the next one in a new process.
+again whenever it differs from the mode simple was imported with (2 s on 5.13 and 6.1, so the caller groups the
+jobs by mode); a script that ends in another mode than that runs again with simple imported for its mode.
+SystemExit and exceptions end the job, not the batch. The log gets a "start" line before and an "end" line after
+each job, so a job that kills the process is known and the caller goes on with the next one in a new process.
 """
 import contextlib
 import io
@@ -115,6 +115,13 @@ def main():
             with open(job["script"], encoding="utf-8") as handle:
                 import_simple_for(compatibility_of(handle.read()))
             status, stderr = run(job)
+            wanted = (paraview.compatibility.major, paraview.compatibility.minor)
+            if wanted != imported_with[0]:
+                # The script set another mode than its preamble said (replay changed how it writes it): run it
+                # again with paraview.simple as that mode makes it.
+                fresh_session()
+                import_simple_for(wanted)
+                status, stderr = run(job)
             log.write(json.dumps({"id": job["id"], "event": "end", "status": status, "stderr": stderr[-4000:],
                                   "seconds": round(time.monotonic() - started, 3)}) + "\n")
             log.flush()

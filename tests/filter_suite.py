@@ -3,8 +3,8 @@
 Each case was recorded by each release's own tracer with that release's output (fixtures/filters/<X.Y>/<case>.py
 and .csv). For every cell (recording release R, running release P) P runs the replay of each of R's recordings
 and R's original trace as it is; one pvbatch of P runs all its cells' scripts one after another
-(tests/filter_batch.py). Each output is compared with R's own csv (the reference). What P's own GUI computes for the same case (P's csv) tells ParaView's changes
-from replay's:
+(tests/filter_batch.py). Each output is compared with R's own csv (the reference). What P's own GUI computes for
+the same case (P's csv) tells ParaView's changes from replay's:
 
     same             the replay computes what the recording computed
     pinned           the same, thanks to replay: on P the trace as it is computes something else, or P's own
@@ -45,7 +45,8 @@ README = FIXTURES.parent / "README.md"
 BEGIN = "<!-- filter suite table: written by fixtures/filters/table.py from the suite's results; do not edit -->"
 END = "<!-- end of filter suite table -->"
 
-SAME, PINNED, CHANGED, INEXPRESSIBLE, DIFFERS = "same", "pinned", "ParaView changed", "not expressible", "replay differs"
+SAME, PINNED, CHANGED = "same", "pinned", "ParaView changed"
+INEXPRESSIBLE, DIFFERS = "not expressible", "replay differs"
 CLASSES = (SAME, PINNED, CHANGED, INEXPRESSIBLE, DIFFERS)
 SYMBOLS = {SAME: "✓", PINNED: "P", CHANGED: "PV", INEXPRESSIBLE: "–", DIFFERS: "✗"}
 # Values compare within this fraction of the column's largest magnitude (csv keeps 5 significant digits), or
@@ -294,8 +295,8 @@ def classify(results: Results, case: str, rec: str, on: str, traces: dict[str, P
     reference = suite / rec / f"{case}.csv"
     own = suite / on / f"{case}.csv"
     replay, original = results.runs[("replay", case, rec, on)], results.runs[("original", case, rec, on)]
-    replay_problem = _problem(replay, reference)
-    original_problem = _problem(original, reference)
+    replay_problem = problem_of(replay, reference)
+    original_problem = problem_of(original, reference)
     if replay_problem is None:
         if on == rec:
             return Verdict(SAME)
@@ -312,7 +313,7 @@ def classify(results: Results, case: str, rec: str, on: str, traces: dict[str, P
                                               "; the trace as it is: " + original_problem))
 
 
-def _problem(run: Run, reference: Path) -> str | None:
+def problem_of(run: Run, reference: Path) -> str | None:
     if run.status is None:
         return "pvbatch died: " + _last_line(run.stderr)
     if run.status != 0:
