@@ -45,6 +45,19 @@ def spec_literal(spec: dict) -> str:
     return f"_REPLAY_SPEC = _replay_json.loads(r'''{text}''')"
 
 
+def body_line_map(source_text: str, body: str) -> list | None:
+    """Where the script's body and the recording part ways in lines: [body line, recording line, lines] from
+    which lines follow on, so a crash report can name the recording's line (replay/batch/crash.py). None when
+    they agree line for line, as they do unless a statement was split (6.x `.Set(A=..., B=...)`)."""
+    body_lines, source_lines = body.splitlines(), source_text.splitlines()
+    if len(body_lines) == len(source_lines):
+        return None
+    import difflib
+
+    blocks = difflib.SequenceMatcher(None, body_lines, source_lines, autojunk=False).get_opcodes()
+    return [[i1 + 1, j1 + 1, max(1, j2 - j1)] for _tag, i1, _i2, j1, j2 in blocks]
+
+
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -90,6 +103,9 @@ def assemble(*, source_name: str, script_name: str, command: str, source_text: s
         spec["own_arguments"] = True
     if adapt:
         spec["native_look"] = True
+    line_map = body_line_map(source_text, body)
+    if line_map:
+        spec["lines"] = line_map
     lines = header(source_name, script_name, command, digest(source_text), params, recorded)
     lines += ["import json as _replay_json", "", spec_literal(spec), ""]
     lines += runtime_source().rstrip("\n").split("\n")
@@ -101,6 +117,7 @@ def assemble(*, source_name: str, script_name: str, command: str, source_text: s
         "",
         "_REPLAY_ARGS.update(_replay_parse_args(_REPLAY_SPEC, _replay_sys.argv[1:]))",
         "_replay_sys.excepthook = _replay_excepthook",
+        "_replay_crash_report()",
         "",
     ]
     lines += list(preamble)
