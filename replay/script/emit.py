@@ -94,8 +94,10 @@ def header(source_name: str, script_name: str, command: str, sha: str, params: l
 
 def assemble(*, source_name: str, script_name: str, command: str, source_text: str, params: list[Parameter],
              body: str, newline: str, recorded: str, preamble: list[str] = (), own_arguments: bool = False,
-             adapt: dict | None = None) -> str:
-    """adapt: what the script needs to run on another ParaView than the recording's (pvtables.recorded_for);
+             adapt: dict | None = None, crashes: dict | None = None) -> str:
+    """crashes: the guards (guards.py) go in, with the known crashes of the recording's properties
+    (pvtables.crashes.crashes_for; {} for none).
+    adapt: what the script needs to run on another ParaView than the recording's (pvtables.recorded_for);
     the adapter (adapt.py) and that data go in, and it runs before the recording imports paraview.simple."""
     spec = {"source": source_name, "parameters": [p.to_spec() for p in params]}
     if own_arguments:
@@ -112,6 +114,9 @@ def assemble(*, source_name: str, script_name: str, command: str, source_text: s
     if adapt:
         lines += ["", ""] + runtime_source("adapt.py").rstrip("\n").split("\n")
         lines += ["", "", _json_literal("_REPLAY_RECORDED", json.dumps(adapt, sort_keys=True, separators=(",", ":")))]
+    if crashes is not None:
+        lines += ["", ""] + runtime_source("guards.py").rstrip("\n").split("\n")
+        lines += ["", "", _json_literal("_REPLAY_CRASHES", json.dumps(crashes, sort_keys=True, separators=(",", ":")))]
     lines += [
         "",
         "",
@@ -125,6 +130,10 @@ def assemble(*, source_name: str, script_name: str, command: str, source_text: s
         lines += [f"# replay: adapts ParaView to this ParaView {adapt['version'][0]}.{adapt['version'][1]} recording "
                   "when another version runs it (pvbatch ... --native-look keeps that version's own looks)",
                   "_replay_adapt(_REPLAY_RECORDED)", ""]
+    if crashes is not None:
+        lines += ["# replay: stops assignments that would crash ParaView: known crashes (replay/pvtables/crashes-X.Y.json),"
+                  " reader selections a given file lacks",
+                  "_replay_guard_crashes(_REPLAY_CRASHES)", ""]
     lines += [f"# ---- recorded: {source_name} ----", ""]
     block = "\n".join(lines) + "\n"
     if newline != "\n":
