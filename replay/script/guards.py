@@ -96,7 +96,7 @@ def _replay_guard_crashes(table):
             "none")
         if _replay_re.search(r"Block|Set|Assembl|Hierarch", name):
             _replay_stop(1, what + "\n")  # another mesh: what it shows would not be the recording's
-        _replay_sys.stderr.write("replay: %s; kept the others\n" % what)
+        _replay_sys.stderr.write("replay: %s; left out\n" % what)
         kept = [n for n in names if n in offered]
         return kept if not isinstance(value, tuple) else tuple(kept)
 
