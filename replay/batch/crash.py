@@ -62,12 +62,12 @@ def _same_file(a: str, b: str) -> bool:
         return True  # written elsewhere (a SLURM node's path, a worker's abspath): the name is what is left
 
 
-def _recording_line(script_lines: list[str], line: int) -> tuple[str, int, str | None, bool]:
-    """(name, line, recording text or None, is the recording's) for a line of the script."""
+def _recording_line(script_lines: list[str], line: int) -> tuple[str, int, bool, bool]:
+    """(name, line, the line is the recording's own text, it is the recording's) for a line of the script."""
     header = next((m for m in map(_HEADER.match, script_lines[:3]) if m), None)
     body = next((i for i in range(len(script_lines) - 1, -1, -1) if script_lines[i].startswith(_BODY)), None)
     if header is None or body is None or line < body + 3 or not header.group("what").endswith("trace"):
-        return "", line, None, False
+        return "", line, False, False
     name = header.group("name")
     offset = line - (body + 2)  # 1-based line of the body
     spec = _SPEC.search("\n".join(script_lines[:body]))
@@ -77,13 +77,16 @@ def _recording_line(script_lines: list[str], line: int) -> tuple[str, int, str |
             anchors = json.loads(spec.group("json")).get("lines") or []
         except ValueError:
             anchors = []
+    own = True
     if anchors:
-        # [body line, recording line] where the two start to agree again; between anchors lines follow on.
+        # [body line, recording line, n]: n lines the recording's own from there, or 0 for a rewritten statement
+        # whose lines all stand for the recording's line where it starts (script/emit.py, body_line_map).
         at = bisect.bisect_right([a[0] for a in anchors], offset) - 1
         if at >= 0:
-            start, recorded, *span = anchors[at]
-            offset = recorded + min(offset - start, span[0] - 1 if span else offset - start)
-    return name, offset, None, True
+            start, recorded, span = anchors[at]
+            own = span > 0
+            offset = recorded + (offset - start if own else 0)
+    return name, offset, own, True
 
 
 def _recording_text(script: str, script_lines: list[str], name: str, line: int) -> str | None:
@@ -121,10 +124,11 @@ def crash_place(stderr: str, script: str | None) -> tuple[str, int, str] | None:
         return None
     line = hit[1]
     script_text = script_lines[line - 1].strip() if 0 < line <= len(script_lines) else ""
-    name, recorded, _, is_recording = _recording_line(script_lines, line)
+    name, recorded, own, is_recording = _recording_line(script_lines, line)
     if not is_recording:
         return os.path.basename(script), line, script_text
-    return name, recorded, _recording_text(script, script_lines, name, recorded) or script_text
+    # A statement the script rewrote into several is shown as the script runs it, at the recording's line.
+    return name, recorded, (own and _recording_text(script, script_lines, name, recorded)) or script_text
 
 
 def crash_line(stderr: str, script: str | None, returncode: int) -> str | None:

@@ -46,16 +46,17 @@ def spec_literal(spec: dict) -> str:
 
 
 def body_line_map(source_text: str, body: str) -> list | None:
-    """Where the script's body and the recording part ways in lines: [body line, recording line, lines] from
-    which lines follow on, so a crash report can name the recording's line (replay/batch/crash.py). None when
-    they agree line for line, as they do unless a statement was split (6.x `.Set(A=..., B=...)`)."""
+    """Where the script's body and the recording part ways in lines, so a crash report can name the recording's
+    line (replay/batch/crash.py): [body line, recording line, n], from which n lines are the recording's own,
+    or n = 0: a rewritten statement, all of whose lines stand for the recording line where it starts. None
+    when they agree line for line, as they do unless a statement was split (6.x `.Set(A=..., B=...)`)."""
     body_lines, source_lines = body.splitlines(), source_text.splitlines()
     if len(body_lines) == len(source_lines):
         return None
     import difflib
 
     blocks = difflib.SequenceMatcher(None, body_lines, source_lines, autojunk=False).get_opcodes()
-    return [[i1 + 1, j1 + 1, max(1, j2 - j1)] for _tag, i1, _i2, j1, j2 in blocks]
+    return [[i1 + 1, j1 + 1, i2 - i1 if tag == "equal" else 0] for tag, i1, i2, j1, j2 in blocks]
 
 
 def digest(text: str) -> str:

@@ -23,7 +23,7 @@ def _replay_recorded_line(frame):
     offset = line - (body[-1] + 2)
     for start, recorded, span in reversed(_REPLAY_SPEC.get("lines") or []):
         if start <= offset:  # a statement split into several lines: see replay/batch/crash.py
-            offset = recorded + min(offset - start, span - 1)
+            offset = recorded + (offset - start if span else 0)
             break
     return _REPLAY_SPEC["source"], offset, text
 
