@@ -93,10 +93,8 @@ def child(start):
         kind, make, (group, xml), name, value = probes[index]
         print(MARK_TRY + json.dumps([index, kind, group, xml, name, value]), flush=True)
         proxy, render, clean = make()
-        when = "set"
         try:
             setattr(proxy, name, value)
-            when = "render"
             render()
         except Exception:  # noqa: BLE001 - a Python error is no crash
             pass
