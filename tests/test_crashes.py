@@ -65,8 +65,9 @@ def test_the_three_line_crash_on_every_release(version, tmp_path, fixture_data):
             lambda: pvbatch_raw(version, raw),
             lambda: run_on(version, guarded, "--output-dir", tmp_path / "guarded-out"),
             lambda: run_on(version, unguarded, "--output-dir", tmp_path / "unguarded-out")))
-    # The catalogue's entry is real: the three lines kill this release.
-    assert ["views", "AdditionalLights", None] in catalogue()[version]
+    # The catalogue's entry is real: the three lines kill this release. (A release without a catalogue yet is
+    # guarded by every release's entries, which the skipped run below shows.)
+    assert version not in catalogue() or ["views", "AdditionalLights", None] in catalogue()[version]
     assert as_is.returncode in (139, -11), (as_is.returncode, as_is.stderr[-2000:])
     # Written by hand, the value is reported by the recording's line and skipped; the picture is made.
     assert skipped.returncode == 0, skipped.stderr[-3000:]
