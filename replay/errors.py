@@ -78,5 +78,17 @@ class PvbatchFailed(RunError):
         self.exit_code = returncode if 0 < returncode < 256 else 1
 
 
+class PvbatchCrashed(PvbatchFailed):
+    """pvbatch died of a signal in a recording's statement: the message names it (`trace.py:451: ...`) and is the
+    whole line; the exit status is the shell's for that signal (139 for SIGSEGV), with or without xvfb-run."""
+
+    def __init__(self, message: str, returncode: int):
+        super().__init__(message, returncode)
+        self.exit_code = 128 - returncode if returncode < 0 else returncode
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class SlurmUnavailable(RunError):
     pass

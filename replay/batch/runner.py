@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
 
-from ..errors import PvbatchFailed, PvbatchNotFound, UsageError
+from ..errors import PvbatchCrashed, PvbatchFailed, PvbatchNotFound, UsageError
 from .sweep_lock import inherited
 
 HOW_TO_GET = ("install it (Debian/Ubuntu: apt-get install paraview python3-paraview) or use the ParaView "
@@ -191,6 +191,7 @@ class RunResult:
     outputs: list = field(default_factory=list)
     output_dir: Optional[str] = None
     timed_out: bool = False
+    script: Optional[str] = None  # the replay script, to name the recording's line of a crash (crash.py)
 
     @property
     def ok(self) -> bool:
@@ -203,6 +204,9 @@ class RunResult:
             return None
         if self.timed_out:
             return f"pvbatch timed out after {self.seconds:.0f} s"
+        crashed = self.crash
+        if crashed:
+            return crashed
         said = "; ".join(error_lines(self.stderr)) or "no error message"
         code = self.returncode
         if code < 0 or code > 128:  # killed by a signal (directly, or as reported by the xvfb-run shell)
@@ -214,8 +218,21 @@ class RunResult:
             return f"pvbatch was killed by {name} (exit {code}): {said}"
         return f"pvbatch exited with {code}: {said}"
 
+    @property
+    def crash(self) -> Optional[str]:
+        """`trace.py:451: <statement>: pvbatch crashed (SIGSEGV) here` when pvbatch died of a signal in a
+        recording's statement (replay/batch/crash.py), else None."""
+        if self.ok or self.timed_out:
+            return None
+        from .crash import crash_line
+
+        return crash_line(self.stderr, self.script, self.returncode)
+
     def check(self, script: str | None = None) -> "RunResult":
         if not self.ok:
+            crashed = self.crash
+            if crashed:
+                raise PvbatchCrashed(crashed, self.returncode)
             raise PvbatchFailed(self.error, self.returncode if not self.timed_out else 124, path=script)
         return self
 
@@ -273,6 +290,7 @@ def run(script, params: Params = None, *, mpi: int | None = None, pvbatch: str |
         full_env = dict(os.environ)
         full_env.update(env)
     result = _run_once(command, cwd, full_env, timeout, out_dir, on_start)
+    result.script = script
     for pause in DISPLAY_RETRY_PAUSES:
         # A lost display is not the script's fault: try again on another one.
         if result.ok or command[0] != "xvfb-run" or not lost_display(result.stderr):
@@ -280,6 +298,7 @@ def run(script, params: Params = None, *, mpi: int | None = None, pvbatch: str |
         time.sleep(pause)
         command = pvbatch_command(mpi=mpi, pvbatch=pvbatch) + [script, *words]
         result = _run_once(command, cwd, full_env, timeout, out_dir, on_start)
+        result.script = script
     return result
 
 

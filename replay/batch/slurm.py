@@ -659,7 +659,8 @@ def task_result(task: dict, run: dict, status: Optional[dict], *, missing: str =
     if stopped and not returncode:
         returncode = 124  # the local backend's word for "stopped before it finished"
     result = RunResult(command=command, returncode=returncode, seconds=status.get("seconds") or 0.0,
-                       stderr=filter_noise(stderr), outputs=status.get("outputs") or [], output_dir=run["folder"])
+                       stderr=filter_noise(stderr), outputs=status.get("outputs") or [], output_dir=run["folder"],
+                       script=run["script"])
     if "pipeline" in status:
         result.reset = status["pipeline"] == "new"
         result.executions = status.get("executions") or {}

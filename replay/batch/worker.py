@@ -114,6 +114,7 @@ class Worker:
                                filter_noise(native + answer["stderr"]), outputs, out_dir)
             result.executions = answer.get("executions", {})
             result.reset = answer.get("reset")
+        result.script = job["script"]
         return result
 
     def _exchange(self, job: dict, timeout: float | None):

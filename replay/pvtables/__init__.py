@@ -6,6 +6,9 @@ converter needs none. Regenerate each under the pvpython of the release it comes
   replay/pvtables/make_reader_files.py > replay/pvtables/reader_files.py` (5.11);
 - pynames.py (a state's XML property names -> paraview.simple names): `xvfb-run -a pvpython
   replay/pvtables/make_pynames.py > replay/pvtables/pynames.py` (5.11).
+- crashes-X.Y.json (assignments of None or an empty value that crash the release; crashes.py reads them):
+  `python3 replay/pvtables/make_crashes.py pvpython-X.Y` (minutes per release: each crash kills a probing
+  pvpython, which is started again after it).
 
 The version tables:
 

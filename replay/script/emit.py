@@ -45,6 +45,20 @@ def spec_literal(spec: dict) -> str:
     return f"_REPLAY_SPEC = _replay_json.loads(r'''{text}''')"
 
 
+def body_line_map(source_text: str, body: str) -> list | None:
+    """Where the script's body and the recording part ways in lines, so a crash report can name the recording's
+    line (replay/batch/crash.py): [body line, recording line, n], from which n lines are the recording's own,
+    or n = 0: a rewritten statement, all of whose lines stand for the recording line where it starts. None
+    when they agree line for line, as they do unless a statement was split (6.x `.Set(A=..., B=...)`)."""
+    body_lines, source_lines = body.splitlines(), source_text.splitlines()
+    if len(body_lines) == len(source_lines):
+        return None
+    import difflib
+
+    blocks = difflib.SequenceMatcher(None, body_lines, source_lines, autojunk=False).get_opcodes()
+    return [[i1 + 1, j1 + 1, i2 - i1 if tag == "equal" else 0] for tag, i1, i2, j1, j2 in blocks]
+
+
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -87,11 +101,13 @@ def header(source_name: str, script_name: str, command: str, sha: str, params: l
 
 def assemble(*, source_name: str, script_name: str, command: str, source_text: str, params: list[Parameter],
              body: str, newline: str, recorded: str, preamble: list[str] = (), own_arguments: bool = False,
-             adapt: dict | None = None, pictures: str | None = None) -> str:
+             adapt: dict | None = None, pictures: str | None = None, crashes: dict | None = None) -> str:
     """adapt: what the script needs to run on another ParaView than the recording's (pvtables.recorded_for);
     the adapter (adapt.py) and that data go in, and it runs before the recording imports paraview.simple.
     pictures: why the script saves its views' pictures at its end (a state; a trace that saves no file),
-    said in the header and in --output-dir's help."""
+    said in the header and in --output-dir's help.
+    crashes: the guards (guards.py) go in, with the known crashes of the recording's properties
+    (pvtables.crashes.crashes_for; {} for none)."""
     spec = {"source": source_name, "parameters": [p.to_spec() for p in params]}
     if pictures:
         spec["pictures"] = True
@@ -100,17 +116,24 @@ def assemble(*, source_name: str, script_name: str, command: str, source_text: s
         spec["own_arguments"] = True
     if adapt:
         spec["native_look"] = True
+    line_map = body_line_map(source_text, body)
+    if line_map:
+        spec["lines"] = line_map
     lines = header(source_name, script_name, command, digest(source_text), params, recorded, pictures)
     lines += ["import json as _replay_json", "", spec_literal(spec), ""]
     lines += runtime_source().rstrip("\n").split("\n")
     if adapt:
         lines += ["", ""] + runtime_source("adapt.py").rstrip("\n").split("\n")
         lines += ["", "", _json_literal("_REPLAY_RECORDED", json.dumps(adapt, sort_keys=True, separators=(",", ":")))]
+    if crashes is not None:
+        lines += ["", ""] + runtime_source("guards.py").rstrip("\n").split("\n")
+        lines += ["", "", _json_literal("_REPLAY_CRASHES", json.dumps(crashes, sort_keys=True, separators=(",", ":")))]
     lines += [
         "",
         "",
         "_REPLAY_ARGS.update(_replay_parse_args(_REPLAY_SPEC, _replay_sys.argv[1:]))",
         "_replay_sys.excepthook = _replay_excepthook",
+        "_replay_crash_report()",
         "",
     ]
     lines += list(preamble)
@@ -120,6 +143,10 @@ def assemble(*, source_name: str, script_name: str, command: str, source_text: s
                   "_replay_adapt(_REPLAY_RECORDED)", ""]
     # After the adapter: it wraps some of the same calls, and the recording imports the wrapped ones.
     lines += ["_replay_check_outputs()", ""]
+    if crashes is not None:
+        lines += ["# replay: stops assignments that would crash ParaView: known crashes (replay/pvtables/crashes-X.Y.json),"
+                  " reader selections a given file lacks",
+                  "_replay_guard_crashes(_REPLAY_CRASHES)", ""]
     lines += [f"# ---- recorded: {source_name} ----", ""]
     block = "\n".join(lines) + "\n"
     if newline != "\n":

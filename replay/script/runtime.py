@@ -41,6 +41,17 @@ def _replay_excepthook(kind, value, traceback):
         _replay_stop(1)
 
 
+def _replay_crash_report():
+    """When ParaView itself crashes (SIGSEGV, SIGABRT: no Python error), the Python stack goes to stderr
+    first, before ParaView's C++ one: replay run, sweeps and verify read it to name the recording's line."""
+    try:
+        import faulthandler
+
+        faulthandler.enable(file=2, all_threads=False)  # the real descriptor: pvbatch wraps sys.stderr
+    except Exception:  # no descriptor 2, or a Python without it: the crash goes unnamed, nothing worse
+        pass
+
+
 def _replay_stop(status, message=None):
     """Stop before the recording runs (--help, a bad value). Under `mpiexec pvbatch` a plain sys.exit
     leaves the other ranks waiting for rank 0 forever, or mpiexec reports an improper exit: release

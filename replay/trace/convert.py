@@ -8,6 +8,7 @@ from ..script import emit
 from ..script.emit import default_script_name
 from ..select import all_parameters, select
 from ..pvtables import recorded_for
+from ..pvtables.crashes import crashes_for
 from ..versions import compatibility_preamble, detect_trace_version, parse_version, scanner
 from .argv import ReadsArgv
 from .find import find
@@ -85,6 +86,7 @@ def _convert(text: str, choose, source_name: str, script_name: str | None, comma
         own_arguments=inventory.extra["reads_command_line"],
         adapt=recorded_for(original, parse_version(inventory.version)),
         pictures=WHY if pictures else None,
+        crashes=crashes_for(original),
     )
     warnings = list(inventory.warnings)
     warnings += [Diagnostic(d.line, d.col, f"the recording expects {d.message} to exist already: "
