@@ -39,11 +39,11 @@ args = parser.parse_args()
 from paraview.simple import Sphere, SaveData
 gate = os.environ.get("REPLAY_TEST_GATE")
 if gate and args.Radius > float(os.environ.get("REPLAY_TEST_GATE_ABOVE", "0")):
-    open(os.path.join(args.out, "waiting"), "w").write("waiting\n")  # an output: empty would not count as written
+    open(os.path.join(args.out, "waiting"), "w").write("waiting\\n")  # an output: empty would not count as written
     while not os.path.exists(gate):
         time.sleep(0.2)
 if args.Mode == "sleep":
-    open(os.path.join(args.out, "sleeping"), "w").write("sleeping\n")
+    open(os.path.join(args.out, "sleeping"), "w").write("sleeping\\n")
     time.sleep(600)
 SaveData(os.path.join(args.out, "sphere.csv"), proxy=Sphere(Radius=args.Radius))
 log = os.environ.get("REPLAY_TEST_RAN")
