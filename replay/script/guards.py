@@ -17,7 +17,9 @@ def _replay_recorded_line(frame):
     filename, line = frame.f_code.co_filename, frame.f_lineno
     text = linecache.getline(filename, line).strip()
     lines = linecache.getlines(filename)
-    body = [i for i, t in enumerate(lines) if t.startswith("# ---- recorded: ")]
+    # The body's marker line, matched by a pattern: the marker's own words here would be found first by whoever
+    # looks for the body in the script's text.
+    body = [i for i, t in enumerate(lines) if _replay_re.match(r"# -{4} recorded: ", t)]
     if not body or line < body[-1] + 3:
         return _replay_os.path.basename(filename), line, text
     offset = line - (body[-1] + 2)
