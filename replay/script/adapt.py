@@ -37,29 +37,10 @@ def _replay_where():
     return "%s:%d: %s" % (name, frame.f_lineno, text) if text else "%s:%d" % (name, frame.f_lineno)
 
 
-# The tracer's own comments over the values it writes without a user asking: what a new source, view, display
-# or sub-proxy got from its version's defaults and domains ("trace defaults for the display properties"). A
-# user's own edits come under "# Properties modified on ...".
-_REPLAY_DEFAULTS_BLOCK = _replay_re.compile(r"#\s*(trace defaults for |init the |create a new ')", _replay_re.I)
-
-
 def _replay_in_defaults_block():
-    """Is the running statement in a block the tracer wrote under one of those comments?"""
-    import linecache
-
+    """Is the running statement in a block the tracer wrote under one of those comments (runtime.py)?"""
     frame = _replay_recording_frame()
-    if frame is None:
-        return False
-    line = frame.f_lineno - 1
-    while line > 0:
-        text = linecache.getline(frame.f_code.co_filename, line).strip()
-        if not text:
-            return False
-        if text.startswith("#"):
-            found = _REPLAY_DEFAULTS_BLOCK.match(text)
-            return found.group(1).lower() if found else False
-        line -= 1
-    return False
+    return False if frame is None else _replay_defaults_block(frame)
 
 
 def _replay_warn(message):

@@ -7,9 +7,6 @@
 # - a reader's selection naming what a given file lacks (`r.ElementBlocks = ['...']` aborts 5.11's Exodus
 #   reader): blocks and sets stop the script with the line; arrays are kept where they exist, with a warning.
 
-_REPLAY_TRACER_BLOCK = _replay_re.compile(r"#\s*(trace defaults for |init the |create a new ')", _replay_re.I)
-
-
 def _replay_recorded_line(frame):
     """(recording's name, line, text) of a running statement of the script's body (script lines elsewhere)."""
     import linecache
@@ -28,21 +25,6 @@ def _replay_recorded_line(frame):
             offset = recorded + (offset - start if span else 0)
             break
     return _REPLAY_SPEC["source"], offset, text
-
-
-def _replay_tracer_default(frame):
-    """Is the statement in a block the tracer wrote by itself (under '# Create a new ...' and the like)?"""
-    import linecache
-
-    line = frame.f_lineno - 1
-    while line > 0:
-        text = linecache.getline(frame.f_code.co_filename, line).strip()
-        if not text:
-            return False
-        if text.startswith("#"):
-            return _REPLAY_TRACER_BLOCK.match(text) is not None
-        line -= 1
-    return False
 
 
 def _replay_guard_crashes(table):
@@ -66,7 +48,7 @@ def _replay_guard_crashes(table):
 
     def _replay_skip(proxy, name, value):
         frame = _replay_statement()
-        if frame is None or _replay_tracer_default(frame):
+        if frame is None or _replay_defaults_block(frame):
             return
         source, line, text = _replay_recorded_line(frame)
         _replay_sys.stderr.write("replay: %s:%d: %s: ParaView %s crashes on %s.%s = %r; skipped\n"

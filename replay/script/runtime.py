@@ -34,6 +34,29 @@ def _replay_mpi():
     return module, controller
 
 
+# The tracer's own comments over the values it writes without a user asking: what a new source, view, display
+# or sub-proxy got from its version's defaults and domains ("trace defaults for the display properties"). A
+# user's own edits come under "# Properties modified on ...".
+_REPLAY_DEFAULTS_BLOCK = _replay_re.compile(r"#\s*(trace defaults for |init the |create a new ')", _replay_re.I)
+
+
+def _replay_defaults_block(frame):
+    """The kind of block the tracer wrote by itself that frame's statement sits in ('trace defaults for ',
+    'init the ', "create a new '"), or False: the first comment above it, within its paragraph, decides."""
+    import linecache
+
+    line = frame.f_lineno - 1
+    while line > 0:
+        text = linecache.getline(frame.f_code.co_filename, line).strip()
+        if not text:
+            return False
+        if text.startswith("#"):
+            found = _REPLAY_DEFAULTS_BLOCK.match(text)
+            return found.group(1).lower() if found else False
+        line -= 1
+    return False
+
+
 def _replay_excepthook(kind, value, traceback):
     """An error in the recording under mpiexec: pvbatch would leave the other ranks waiting for ever."""
     _replay_sys.__excepthook__(kind, value, traceback)
