@@ -6,7 +6,6 @@ its own colour; the sweep tests build it from real pvbatch runs.
 """
 from __future__ import annotations
 
-import shutil
 from itertools import product
 from pathlib import Path
 
@@ -15,9 +14,6 @@ from PIL import Image
 
 from replay.batch.gallery import read_data, render
 from replay.batch.study import write_records
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 HEADER = {"replay_sweep": 1, "script": "/x/contour_replay.py", "script_name": "contour_replay.py",
           "script_sha256": "0"}
@@ -42,24 +38,6 @@ def _study(out: Path, axes: dict, *, fail=None, images=("contour.png",)) -> list
                      "error": "pvbatch exited with 1: ValueError: bad isovalue" if failed else None, "key": str(k)})
     write_records(out, HEADER, rows)
     return rows
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}", "--window-size=1600,2400"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
 
 
 def _open(driver, page: Path):

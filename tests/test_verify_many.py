@@ -18,7 +18,6 @@ import pytest
 
 import replay
 from pv import STATES, TRACES, run_replay
-from test_gallery import browser  # noqa: F401 - the headless Chromium fixture
 from test_pictures import without_saves
 
 pytestmark = pytest.mark.pvbatch
