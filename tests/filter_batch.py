@@ -54,6 +54,41 @@ def import_simple_for(mode):
         del paraview.simple
     import paraview.simple as simple  # noqa: F811
     imported_with[0] = mode
+    untouched.keep_simple()
+
+
+class Untouched:
+    """What a replay script wraps in ParaView's Python (its adapter, its checks), as ParaView made it: put back
+    before each job, so that a trace run as it is after a replay is not helped by the replay's wrappers."""
+
+    def __init__(self):
+        import paraview._backwardscompatibilityhelper as helper
+        self.places = [(servermanager.Proxy, "__setattr__"), (servermanager.Proxy, "__getattr__"),
+                       (servermanager.SourceProxy, "UpdatePipeline"), (helper, "GetProxy")]
+        self.values = [place.__dict__.get(name) for place, name in self.places]
+        self.simple = None
+
+    def keep_simple(self):
+        self.simple = dict(vars(simple))
+        if isinstance(self.simple.get("__all__"), list):  # an adapter may add its names to it in place
+            self.simple["__all__"] = list(self.simple["__all__"])
+
+    def restore(self):
+        for (place, name), value in zip(self.places, self.values):
+            if value is None:
+                if name in place.__dict__:
+                    delattr(place, name)
+            else:
+                setattr(place, name, value)
+        if self.simple is not None:
+            for name in set(vars(simple)) - set(self.simple):
+                delattr(simple, name)
+            vars(simple).update(self.simple)
+            if "__all__" in self.simple:
+                simple.__all__ = list(self.simple["__all__"])
+
+
+untouched = Untouched()
 
 
 def fresh_session():
@@ -61,6 +96,7 @@ def fresh_session():
     the pipeline and the views away costs milliseconds."""
     paraview.compatibility.major = None
     paraview.compatibility.minor = None
+    untouched.restore()
     controller = servermanager.ParaViewPipelineController()
     pxm = servermanager.ProxyManager()
     for group in GROUPS:
@@ -106,6 +142,7 @@ def main():
     with open(jobs_file, encoding="utf-8") as handle:
         jobs = json.load(handle)
     with open(log_file, "a", encoding="utf-8") as log:
+        untouched.keep_simple()
         for index, job in enumerate(jobs):
             log.write(json.dumps({"id": job["id"], "event": "start"}) + "\n")
             log.flush()

@@ -128,6 +128,8 @@ def _replay_install_setattr(recorded, running):
     def _replay_setattr(self, name, value):
         if name.startswith("_"):
             return original_set(self, name, value)
+        if isinstance(value, str) and ("%" in value or "{" in value):
+            value = _replay_format(self, name, value, recorded)
         try:
             return original_set(self, name, value)
         except AttributeError as error:
@@ -170,6 +172,48 @@ def _replay_install_setattr(recorded, running):
 
     servermanager.Proxy.__setattr__ = _replay_setattr
     servermanager.Proxy.__getattr__ = _replay_getattr
+
+
+# 5.10 moved ParaView's format strings from printf's to Python's/{fmt}'s: Annotate Time's 'T=%.2f' became
+# 'T={time:.2f}'. Neither release reads the other's, and both print the text as it stands. Which properties
+# changed, and the field's name, are read from the two releases' own defaults ('Time: %f', 'Time: {time:f}').
+_REPLAY_PRINTF = _replay_re.compile(r"%%|%([-+ #0]*\d*(?:\.\d+)?)([diouxXeEfFgGs])")
+_REPLAY_FIELD = _replay_re.compile(r"\{\{|\}\}|\{(\w*)(?::([^{}]*))?\}")
+
+
+def _replay_format(proxy, name, value, recorded):
+    """The recording's format string in the running release's style, when the two releases' defaults show that
+    the property's style changed."""
+    known, old = _replay_recorded_default(recorded, proxy, name)
+    try:
+        new = proxy.GetProperty(name).SMProperty.GetDefaultValue(0)
+    except Exception:
+        return value
+    if not known or not isinstance(old, str) or not new:
+        return value
+    field = _REPLAY_FIELD.search(new)
+    if _REPLAY_PRINTF.search(old) and field and field.group(1) and not _REPLAY_PRINTF.search(new):
+        def fmt(match):
+            if match.group(0) == "%%":
+                return "%"
+            kind = {"i": "d", "u": "d", "s": ""}.get(match.group(2), match.group(2))
+            spec = match.group(1) + kind
+            return "{%s:%s}" % (field.group(1), spec) if spec else "{%s}" % field.group(1)
+
+        if not any(m.group(0) != "%%" for m in _REPLAY_PRINTF.finditer(value)):
+            return value
+        text = value.replace("{", "{{").replace("}", "}}")
+        return _REPLAY_PRINTF.sub(fmt, text)
+    if _REPLAY_FIELD.search(old) and _REPLAY_PRINTF.search(new) and not _REPLAY_FIELD.search(new):
+        def printf(match):
+            if match.group(0) in ("{{", "}}"):
+                return match.group(0)[0]
+            return "%" + (match.group(2) or "g")
+
+        if not any(m.group(0) not in ("{{", "}}") for m in _REPLAY_FIELD.finditer(value)):
+            return value
+        return _REPLAY_FIELD.sub(printf, value.replace("%", "%%"))
+    return value
 
 
 def _replay_reset_camera(method):

@@ -137,6 +137,8 @@ def assemble(*, source_name: str, script_name: str, command: str, source_text: s
         "",
     ]
     lines += list(preamble)
+    # Before the adapter, which hands its own refusals to it.
+    lines += ["_replay_install_computed_inputs()", ""]
     if adapt:
         lines += [f"# replay: adapts ParaView to this ParaView {adapt['version'][0]}.{adapt['version'][1]} recording "
                   "when another version runs it (pvbatch ... --native-look keeps that version's own looks)",

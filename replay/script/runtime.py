@@ -345,6 +345,78 @@ def _replay_pictures(apply_time=False):
             _replay_screenshot(name, layout, None)
 
 
+# ---- what the GUI had done that its trace does not say ----
+# A trace is the GUI's own words, but the GUI ran between them: Apply had computed a filter's input before the
+# user edited the filter, and File > Save Data wrote at the animation's time. pvbatch does neither by itself.
+
+
+def _replay_update_inputs(proxy):
+    """Compute what feeds this proxy, as the GUI had (does it have any input?)."""
+    from paraview import servermanager
+
+    found = False
+    smproxy = getattr(proxy, "SMProxy", None)
+    if smproxy is None:
+        return False
+    properties = smproxy.NewPropertyIterator()
+    properties.Begin()
+    while not properties.IsAtEnd():
+        prop = properties.GetProperty()
+        if prop.IsA("vtkSMInputProperty"):
+            for index in range(prop.GetNumberOfProxies()):
+                source = servermanager._getPyProxy(prop.GetProxy(index))
+                if source is not None and hasattr(source, "UpdatePipeline"):
+                    source.UpdatePipeline()
+                    found = True
+        properties.Next()
+    return found
+
+
+def _replay_install_computed_inputs():
+    """A choice offered by the input's data (Extract Component's `Component = 'Z'`: the components of the
+    chosen array) is refused until that input has run. Every tracer writes it by its name, which pvbatch then
+    refuses with a ValueError: on such a refusal, compute the inputs as the GUI had, and set it again. Wraps
+    ParaView's own setter each time, not a wrapper of an earlier script (a sweep worker runs many)."""
+    from paraview import servermanager
+
+    plain = getattr(servermanager, "_replay_plain_setattr", None)
+    if plain is None:
+        plain = servermanager._replay_plain_setattr = servermanager.Proxy.__setattr__
+
+    def _replay_setattr(self, name, value):
+        try:
+            return plain(self, name, value)
+        except ValueError:
+            if not isinstance(value, str) or name.startswith("_") or not _replay_update_inputs(self):
+                raise
+            return plain(self, name, value)
+
+    servermanager.Proxy.__setattr__ = _replay_setattr
+
+
+def _replay_at_scene_time(save):
+    """SaveData as File > Save Data ran it: at the animation's time. Traced SaveData(...) updates its writer with
+    no time, which pvbatch takes as 'none' (Annotate Time writes '?', a temporal filter its first step) unless a
+    view happened to ask for the data at its time first."""
+
+    def _replay_call(*args, **kwargs):
+        from paraview import servermanager
+        from paraview.simple import GetTimeKeeper
+
+        update = servermanager.SourceProxy.UpdatePipeline
+
+        def _replay_update(self, time=None):
+            return update(self, GetTimeKeeper().Time if time is None else time)
+
+        servermanager.SourceProxy.UpdatePipeline = _replay_update
+        try:
+            return save(*args, **kwargs)
+        finally:
+            servermanager.SourceProxy.UpdatePipeline = update
+
+    return _replay_call
+
+
 # ---- outputs ParaView failed to write ----
 # A full disk, a quota or a read-only folder: ParaView logs an error (or nothing: 5.13's PNG writer leaves a cut
 # PNG behind) and pvbatch exits 0. Every writing call of paraview.simple is checked instead: what it should have
@@ -548,13 +620,15 @@ def _replay_check_written(name, args, kwargs, result, since, said):
 
 
 def _replay_checked(name, original):
+    call = _replay_at_scene_time(original) if name == "SaveData" else original
+
     def _replay_call(*args, **kwargs):
         import time
 
         since = time.time() - 0.05  # file times come from a coarser clock
         errors = _ReplayErrors()
         try:
-            result = original(*args, **kwargs)
+            result = call(*args, **kwargs)
             if name == "SaveScreenshot" and kwargs.get("saveInBackground"):
                 from paraview.simple import WaitForScreenshot
 
