@@ -107,7 +107,8 @@ def test_each_class_is_told_apart(tmp_path):
 TRACE_IS_NOT_THE_GUI = {
     # The GUI's Save Data writes at the scene's time (Annotate Time at 3.0, scale 2, shift 1: T=7.00); the traced
     # SaveData(...) that pvbatch runs updates the writer with no time at all (Annotate Time writes '?').
-    "annotate_time": "time", "temporal_interpolator": "time", "temporal_shift_scale": "time",
+    "annotate_time": "time", "annotate_time_format": "time", "temporal_interpolator": "time",
+    "temporal_shift_scale": "time",
     # Every tracer writes `extractComponent1.Component = 'Z'` for the third component, which the property then
     # refuses: ValueError: Z is not a valid value for attribute Component.
     "extract_component": "Component = 'Z'",
