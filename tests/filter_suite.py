@@ -298,8 +298,7 @@ def classify(results: Results, case: str, rec: str, on: str, traces: dict[str, P
     replay_problem = problem_of(replay, reference)
     original_problem = problem_of(original, reference)
     if replay_problem is None:
-        if on == rec:
-            return Verdict(SAME)
+        # On its own release too: where the trace as it is does not do what the GUI did (a SaveData at no time).
         if original.status == 0 and original_problem is not None:
             return Verdict(PINNED, "the trace as it is: " + original_problem)
         if on in traces and difference(reference, own) is not None:

@@ -93,7 +93,8 @@ def test_each_class_is_told_apart(tmp_path):
         return fs.classify(fs.Results(tmp_path, runs), "c", "5.11", on, traces, suite=tmp_path).cls
 
     assert verdict("5.13", "recorded", "recorded") == fs.SAME
-    assert verdict("5.11", "recorded", "wrong") == fs.SAME          # its own release: nothing to pin
+    assert verdict("5.11", "recorded", "recorded") == fs.SAME       # its own release
+    assert verdict("5.11", "recorded", "wrong") == fs.PINNED        # its own trace as it is does not do the GUI's
     assert verdict("5.13", "recorded", "wrong") == fs.PINNED        # the trace as it is computes something else
     assert verdict("5.9", "recorded", "recorded") == fs.PINNED      # 5.9's own recording computes "other"
     assert verdict("5.9", "other", "other") == fs.CHANGED           # what 5.9 itself computes for the case
