@@ -286,7 +286,7 @@ def replay_in_a_clean_home(recording: Path, script: Path, version: str, tmp_path
 
 def test_a_choice_the_running_version_cannot_honour_is_reported_by_line(fixture_data, tmp_path):
     """A 6.1 recording that turns on ANARI rendering (no such property in 5.11) runs on 5.11 with one line
-    naming the script line and the reason; the tracer's defaults of 6.1-only properties pass silently."""
+    naming the recording's line and the reason; the tracer's defaults of 6.1-only properties pass silently."""
     text = (FIXTURES / "versions" / "6.1" / "matrix.py").read_text()
     anchor = "# add view to a layout so it's visible in UI\n"
     assert anchor in text
@@ -296,9 +296,9 @@ def test_a_choice_the_running_version_cannot_honour_is_reported_by_line(fixture_
     script = tmp_path / "anari_replay.py"
     proc = replay_in_a_clean_home(recording, script, "5.11", tmp_path)
     reported = [line for line in proc.stderr.splitlines() if line.startswith("replay:")]
-    line = next(n for n, code in enumerate(script.read_text().splitlines(), 1)
+    line = next(n for n, code in enumerate(recording.read_text().splitlines(), 1)
                 if code == "renderView1.EnableRenderingwithANARI = 1")
-    assert reported == [f"replay: anari_replay.py:{line}: renderView1.EnableRenderingwithANARI = 1: ParaView 5.11 "
+    assert reported == [f"replay: anari.py:{line}: renderView1.EnableRenderingwithANARI = 1: ParaView 5.11 "
                         "has no RenderView.EnableRenderingwithANARI (the recording is from 6.1); skipped"], \
         proc.stderr[-3000:]
     assert (tmp_path / "out" / "matrix.png").exists()

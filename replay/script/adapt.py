@@ -26,15 +26,12 @@ def _replay_recording_frame():
 
 
 def _replay_where():
-    """The script line of the recording's statement that is running, with its text."""
-    import linecache
-
+    """The recording's line of the statement that is running, with its text (as the guards and crash reports)."""
     frame = _replay_recording_frame()
     if frame is None:
         return "?"
-    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    name = _replay_os.path.basename(frame.f_code.co_filename)
-    return "%s:%d: %s" % (name, frame.f_lineno, text) if text else "%s:%d" % (name, frame.f_lineno)
+    source, line, text = _replay_recorded_line(frame)
+    return "%s:%d: %s" % (source, line, text) if text else "%s:%d" % (source, line)
 
 
 def _replay_in_defaults_block():

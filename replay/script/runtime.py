@@ -57,6 +57,26 @@ def _replay_defaults_block(frame):
     return False
 
 
+def _replay_recorded_line(frame):
+    """(recording's name, line, text) of a running statement of the script's body (script lines elsewhere)."""
+    import linecache
+
+    filename, line = frame.f_code.co_filename, frame.f_lineno
+    text = linecache.getline(filename, line).strip()
+    lines = linecache.getlines(filename)
+    # The body's marker line, matched by a pattern: the marker's own words here would be found first by whoever
+    # looks for the body in the script's text.
+    body = [i for i, t in enumerate(lines) if _replay_re.match(r"# -{4} recorded: ", t)]
+    if not body or line < body[-1] + 3:
+        return _replay_os.path.basename(filename), line, text
+    offset = line - (body[-1] + 2)
+    for start, recorded, span in reversed(_REPLAY_SPEC.get("lines") or []):
+        if start <= offset:  # a statement split into several lines: see replay/batch/crash.py
+            offset = recorded + (offset - start if span else 0)
+            break
+    return _REPLAY_SPEC["source"], offset, text
+
+
 def _replay_excepthook(kind, value, traceback):
     """An error in the recording under mpiexec: pvbatch would leave the other ranks waiting for ever."""
     _replay_sys.__excepthook__(kind, value, traceback)
