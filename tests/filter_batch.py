@@ -139,6 +139,9 @@ def run(job):
 
 def main():
     jobs_file, log_file = sys.argv[1], sys.argv[2]
+    # A script that stops (a filter this release lacks) ends its job with SystemExit, as in a sweep worker,
+    # rather than finalizing MPI and ending the batch (replay/script/runtime.py _replay_mpi).
+    os.environ["REPLAY_SWEEP_WORKER"] = "1"
     with open(jobs_file, encoding="utf-8") as handle:
         jobs = json.load(handle)
     with open(log_file, "a", encoding="utf-8") as log:
