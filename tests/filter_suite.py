@@ -349,6 +349,15 @@ def render_table(verdicts: dict[tuple[str, str, str], Verdict]) -> str:
             verdict = verdicts.get((case, *cell))
             marks.append(SYMBOLS[verdict.cls] if verdict else " ")
         lines.append(f"| `{case}` | " + " | ".join(marks) + " |")
+    changed = {}
+    for (case, rec, on), verdict in sorted(verdicts.items()):
+        if verdict.cls == CHANGED:
+            changed.setdefault(case, []).append(f"{rec}→{on}")
+    if changed:
+        lines += ["", "Where ParaView itself computes otherwise (PV), by case: the cells, and what differs in the first:", ""]
+        for case, cells_changed in changed.items():
+            first = verdicts[(case, *cells_changed[0].split("→"))].why
+            lines.append(f"- `{case}`: {', '.join(cells_changed)} ({first.split(', as ParaView')[0]})")
     lines += ["", END]
     return "\n".join(lines)
 
