@@ -69,6 +69,12 @@ def cases() -> dict[str, dict[str, Path]]:
     return dict(sorted(found.items()))
 
 
+def reference(version: str, case: str, suite: Path = SUITE) -> Path:
+    """What `version`'s recording of `case` saved: <case>.csv, or the file of another writer (<case>.vtu, ...)."""
+    saved = [p for p in sorted((suite / version).glob(case + ".*")) if p.suffix != ".py"]
+    return saved[0] if saved else suite / version / f"{case}.csv"
+
+
 # ---------------------------------------------------------------------------
 # comparing two csv files
 # ---------------------------------------------------------------------------
@@ -114,11 +120,21 @@ def _order(columns, names, scales, shift):
 
 def difference(expected: Path, actual: Path) -> str | None:
     """None when `actual` holds the data of `expected`: the same columns and rows, every value within the
-    tolerance, rows in any order. Else what differs, in a few words."""
+    tolerance, rows in any order. Else what differs, in a few words. A VTK file (read_vtk) is compared table by
+    table: points, cells, field arrays."""
     if not actual.exists():
         return "no output"
-    header_e, rows_e = read_csv(expected)
-    header_a, rows_a = read_csv(actual)
+    tables_e, tables_a = read_tables(expected), read_tables(actual)
+    if list(tables_e) != list(tables_a):
+        return "parts differ: %s instead of %s" % (", ".join(tables_a) or "none", ", ".join(tables_e) or "none")
+    for part, (header_e, rows_e) in tables_e.items():
+        problem = _difference(header_e, rows_e, *tables_a[part])
+        if problem is not None:
+            return f"{part}: {problem}" if part else problem
+    return None
+
+
+def _difference(header_e, rows_e, header_a, rows_a) -> str | None:
     if set(header_e) != set(header_a):
         missing, extra = sorted(set(header_e) - set(header_a)), sorted(set(header_a) - set(header_e))
         return "columns differ:" + (" missing %s" % ", ".join(missing) if missing else "") + (
@@ -159,6 +175,245 @@ def _compare_rows(cols_e, cols_a, names, scales, order_e, order_a):
 
 
 # ---------------------------------------------------------------------------
+# reading the other writers' files (VTK XML and legacy, ascii) as csv-like tables
+# ---------------------------------------------------------------------------
+XML_SUFFIXES = (".vtp", ".vtu", ".vti", ".vts", ".vtr")
+# VTK cell types of a poly data's cells, which its files do not store: by kind and number of points
+_POLY_TYPES = {"Verts": (1, 2), "Lines": (3, 4), "Strips": (6, 6)}
+
+
+def read_tables(path: Path) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """part -> (header, rows): a csv is one table (part ""); a VTK file, read_vtk's."""
+    if path.suffix in XML_SUFFIXES or path.suffix == ".vtk":
+        return read_vtk(path)
+    return {"": read_csv(path)}
+
+
+def read_vtk(path: Path) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """A VTK file written in ascii (XML: DataMode='Ascii'; legacy: FileType='Ascii') as the columns Save Data's
+    csv would hold: "points" (Points:0..2 and every point array, a component per column as 'V:0'), "cells"
+    (Cell Type, Cell Size, Cell Center:0..2, the mean of its points, and every cell array: the cells' own
+    point ids would tie them to the points' order, which the comparison ignores) and one table per field
+    array ("field NAME")."""
+    data = _read_xml(path) if path.suffix in XML_SUFFIXES else _read_legacy(path)
+    points, cells = data["points"], data["cells"]
+    tables = {}
+    header, columns = ["Points:0", "Points:1", "Points:2"], [[p[i] for p in points] for i in range(3)]
+    _add_arrays(header, columns, data["point arrays"])
+    tables["points"] = (header, _rows(columns, len(points)))
+    header = ["Cell Type", "Cell Size", "Cell Center:0", "Cell Center:1", "Cell Center:2"]
+    centers = [[sum(points[i][axis] for i in ids) / len(ids) if ids else 0.0 for _, ids in cells]
+               for axis in range(3)]
+    columns = [[kind for kind, _ in cells], [len(ids) for _, ids in cells]] + centers
+    _add_arrays(header, columns, data["cell arrays"])
+    tables["cells"] = (header, _rows(columns, len(cells)))
+    for name, (components, values) in sorted(data["field arrays"].items()):
+        header, columns = [], []
+        _add_arrays(header, columns, {name: (components, values)})
+        tables[f"field {name}"] = (header, _rows(columns, len(values) // max(components, 1)))
+    return tables
+
+
+def _add_arrays(header, columns, arrays):
+    for name, (components, values) in sorted(arrays.items()):
+        for c in range(components):
+            header.append(name if components == 1 else f"{name}:{c}")
+            columns.append(values[c::components])
+
+
+def _rows(columns, count):
+    return [[repr(column[i]) if isinstance(column[i], float) else str(column[i]) for column in columns]
+            for i in range(count)]
+
+
+def _numbers(text: str | None) -> list:
+    return [float(v) if any(c in v for c in ".eEnN") else int(v) for v in (text or "").split()]
+
+
+def _read_xml(path: Path) -> dict:
+    from lxml import etree
+
+    root = etree.parse(str(path)).getroot()
+    kind = root.get("type")
+    grid = root.find(kind)
+    if grid is None or kind not in ("PolyData", "UnstructuredGrid", "ImageData", "StructuredGrid", "RectilinearGrid"):
+        raise ValueError(f"{path}: a VTK XML {kind} file, which the suite does not read")
+    data = {"points": [], "cells": [], "point arrays": {}, "cell arrays": {}, "field arrays": {}}
+
+    def values(array):
+        if array.get("format") != "ascii":
+            raise ValueError(f"{path}: {array.get('Name')} is {array.get('format')}: save it with DataMode='Ascii'")
+        return _numbers(array.text)
+
+    def arrays(holder, into):
+        for array in holder if holder is not None else ():
+            if array.tag == "DataArray":
+                found = into.setdefault(array.get("Name"), (int(array.get("NumberOfComponents", "1")), []))
+                found[1].extend(values(array))
+
+    def named(holder, name):
+        return values(next(a for a in holder if a.get("Name") == name))
+
+    arrays(grid.find("FieldData"), data["field arrays"])
+    for piece in grid.findall("Piece"):
+        base = len(data["points"])
+        if kind in ("ImageData", "RectilinearGrid"):
+            extent = [int(v) for v in piece.get("Extent").split()]
+            if kind == "ImageData":
+                origin = [float(v) for v in grid.get("Origin").split()]
+                spacing = [float(v) for v in grid.get("Spacing").split()]
+                direction = [float(v) for v in (grid.get("Direction") or "1 0 0 0 1 0 0 0 1").split()]
+                axes = [[spacing[a] * i for i in range(extent[2 * a], extent[2 * a + 1] + 1)]
+                        for a in range(3)]
+                offset = origin
+            else:
+                coordinates = piece.find("Coordinates")
+                axes = [values(array) for array in coordinates if array.tag == "DataArray"]
+                direction, offset = [1, 0, 0, 0, 1, 0, 0, 0, 1], [0.0, 0.0, 0.0]
+            for z in axes[2]:
+                for y in axes[1]:
+                    for x in axes[0]:
+                        data["points"].append([offset[r] + direction[3 * r] * x + direction[3 * r + 1] * y +
+                                               direction[3 * r + 2] * z for r in range(3)])
+            data["cells"].extend(_structured_cells(extent, base))
+        elif kind == "StructuredGrid":
+            extent = [int(v) for v in piece.get("Extent").split()]
+            flat = values(piece.find("Points")[0])
+            data["points"].extend(flat[i:i + 3] for i in range(0, len(flat), 3))
+            data["cells"].extend(_structured_cells(extent, base))
+        else:
+            flat = values(piece.find("Points")[0]) if piece.find("Points") is not None else []
+            data["points"].extend(flat[i:i + 3] for i in range(0, len(flat), 3))
+            if kind == "UnstructuredGrid":
+                cells = piece.find("Cells")
+                blocks = [(named(cells, "types"), named(cells, "connectivity"), named(cells, "offsets"))]
+            else:
+                blocks = []
+                for tag in ("Verts", "Lines", "Polys", "Strips"):
+                    holder = piece.find(tag)
+                    if holder is not None and len(holder):
+                        blocks.append((tag, named(holder, "connectivity"), named(holder, "offsets")))
+            for types, connectivity, offsets in blocks:
+                start = 0
+                for index, end in enumerate(offsets):
+                    ids = [base + i for i in connectivity[start:end]]
+                    data["cells"].append((types[index] if isinstance(types, list) else _poly_type(types, ids), ids))
+                    start = end
+        arrays(piece.find("PointData"), data["point arrays"])
+        arrays(piece.find("CellData"), data["cell arrays"])
+    return data
+
+
+def _poly_type(kind: str, ids: list) -> int:
+    if kind == "Polys":
+        return {3: 5, 4: 9}.get(len(ids), 7)
+    few, many = _POLY_TYPES[kind]
+    return few if len(ids) <= (1 if kind == "Verts" else 2) else many
+
+
+def _structured_cells(extent, base):
+    """The cells of a structured extent, as (type, point ids): voxels, pixels or lines by its dimension."""
+    sizes = [extent[2 * a + 1] - extent[2 * a] + 1 for a in range(3)]
+    ranges = [range(max(s - 1, 1)) for s in sizes]
+    steps = [[0, 1] if s > 1 else [0] for s in sizes]
+    kind = {0: 1, 1: 3, 2: 8, 3: 11}[sum(1 for s in sizes if s > 1)]
+    cells = []
+    for k in ranges[2]:
+        for j in ranges[1]:
+            for i in ranges[0]:
+                ids = [base + (i + di) + sizes[0] * ((j + dj) + sizes[1] * (k + dk))
+                       for dk in steps[2] for dj in steps[1] for di in steps[0]]
+                cells.append((kind, ids))
+    return cells
+
+
+_LEGACY_CELLS = {"VERTICES": "Verts", "LINES": "Lines", "POLYGONS": "Polys", "TRIANGLE_STRIPS": "Strips"}
+
+
+def _read_legacy(path: Path) -> dict:
+    """A legacy VTK file (4.x or 5.1 cells, ascii) of poly data or an unstructured grid."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    if len(lines) < 4 or lines[2].strip() != "ASCII":
+        raise ValueError(f"{path}: not an ascii legacy VTK file: save it with FileType='Ascii'")
+    kind = lines[3].split()[1] if lines[3].startswith("DATASET") else None
+    if kind not in ("POLYDATA", "UNSTRUCTURED_GRID"):
+        raise ValueError(f"{path}: a legacy {kind} file, which the suite does not read")
+    data = {"points": [], "cells": [], "point arrays": {}, "cell arrays": {}, "field arrays": {}}
+    state = {"at": 4, "arrays": None, "count": 0}
+    blocks, types = [], []
+
+    def take(count):
+        out = []
+        while len(out) < count:
+            out.extend(_numbers(lines[state["at"]]))
+            state["at"] += 1
+        return out
+
+    def cells(count, size):
+        if lines[state["at"]].startswith("OFFSETS"):  # 5.1: offsets then connectivity
+            state["at"] += 1
+            offsets = take(count)
+            state["at"] += 1
+            connectivity = take(size)
+            return [connectivity[offsets[i]:offsets[i + 1]] for i in range(count - 1)]
+        flat = take(size)  # 4.x: each cell as its size and its point ids
+        out, at = [], 0
+        for _ in range(count):
+            out.append(flat[at + 1:at + 1 + flat[at]])
+            at += 1 + flat[at]
+        return out
+
+    while state["at"] < len(lines):
+        words = lines[state["at"]].split()
+        state["at"] += 1
+        if not words:
+            continue
+        word = words[0]
+        if word == "METADATA":  # information keys, component names: up to the blank line that ends them
+            while state["at"] < len(lines) and lines[state["at"]].strip():
+                state["at"] += 1
+        elif word == "POINTS":
+            flat = take(3 * int(words[1]))
+            data["points"] = [flat[i:i + 3] for i in range(0, len(flat), 3)]
+        elif word in _LEGACY_CELLS or word == "CELLS":
+            blocks.append((_LEGACY_CELLS.get(word), cells(int(words[1]), int(words[2]))))
+        elif word == "CELL_TYPES":
+            types = take(int(words[1]))
+        elif word in ("POINT_DATA", "CELL_DATA"):
+            state["arrays"] = data["point arrays" if word == "POINT_DATA" else "cell arrays"]
+            state["count"] = int(words[1])
+        elif word == "SCALARS":
+            components = int(words[3]) if len(words) > 3 else 1
+            if lines[state["at"]].startswith("LOOKUP_TABLE"):
+                state["at"] += 1
+            state["arrays"][_unescape(words[1])] = (components, take(components * state["count"]))
+        elif word in ("VECTORS", "NORMALS", "TENSORS", "TEXTURE_COORDINATES"):
+            components = {"TENSORS": 9, "TEXTURE_COORDINATES": int(words[2]) if len(words) > 3 else 2}.get(word, 3)
+            state["arrays"][_unescape(words[1])] = (components, take(components * state["count"]))
+        elif word == "FIELD":
+            into = state["arrays"] if state["arrays"] is not None else data["field arrays"]
+            for _ in range(int(words[2])):
+                head = lines[state["at"]].split()
+                state["at"] += 1
+                if head[0] == "NULL_ARRAY":
+                    continue
+                components, tuples = int(head[1]), int(head[2])
+                into[_unescape(head[0])] = (components, take(components * tuples))
+        elif word == "LOOKUP_TABLE":
+            take(4 * int(words[2]))
+        else:
+            raise ValueError(f"{path}:{state['at']}: {word}: a legacy section the suite does not read")
+    for kind, block in blocks:
+        for index, ids in enumerate(block):
+            data["cells"].append((_poly_type(kind, ids) if kind else types[index], ids))
+    return data
+
+
+def _unescape(name: str) -> str:
+    return re.sub(r"%([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), name)
+
+
+# ---------------------------------------------------------------------------
 # running the cells
 # ---------------------------------------------------------------------------
 @dataclass
@@ -186,17 +441,18 @@ def prepare(root: Path, selected: dict[str, dict[str, Path]]) -> dict[tuple[str,
             script = root / "scripts" / rec / f"{case}_replay.py"
             script.parent.mkdir(parents=True, exist_ok=True)
             script.write_text(convert_trace(text, source_name=trace.name).code, encoding="utf-8")
+            saved = reference(rec, case).name
             for on in VERSIONS:
                 out = root / "replay" / f"{rec}-on-{on}" / case
                 jobs[(rec, on)].append({"id": ["replay", case, rec, on], "script": str(script),
-                                        "argv": ["--output-dir", str(out)], "output": str(out / f"{case}.csv")})
+                                        "argv": ["--output-dir", str(out)], "output": str(out / saved)})
                 out = root / "original" / f"{rec}-on-{on}" / case
                 out.mkdir(parents=True)
                 original = out / f"{case}.py"
                 assert RECORDED_OUT in text, f"{trace}: no output under {RECORDED_OUT}"
                 original.write_text(text.replace(RECORDED_OUT, f"{out}/"), encoding="utf-8")
                 jobs[(rec, on)].append({"id": ["original", case, rec, on], "script": str(original), "argv": [],
-                                        "output": str(out / f"{case}.csv")})
+                                        "output": str(out / saved)})
     return {cell: batch for cell, batch in jobs.items() if batch}
 
 
@@ -292,17 +548,17 @@ def classify(results: Results, case: str, rec: str, on: str, traces: dict[str, P
     replay on P that differs from R's output but equals P's own is ParaView's change. The trace as it is on P
     only explains (it often cannot run there: `.Set`, `ThresholdRange`), except that a trace that runs on P and
     computes something else while the replay computes R's output shows replay's pinning at work."""
-    reference = suite / rec / f"{case}.csv"
-    own = suite / on / f"{case}.csv"
+    recorded = reference(rec, case, suite)
+    own = reference(on, case, suite)
     replay, original = results.runs[("replay", case, rec, on)], results.runs[("original", case, rec, on)]
-    replay_problem = problem_of(replay, reference)
-    original_problem = problem_of(original, reference)
+    replay_problem = problem_of(replay, recorded)
+    original_problem = problem_of(original, recorded)
     if replay_problem is None:
         # On its own release too: where the trace as it is does not do what the GUI did (a SaveData at no time).
         if original.status == 0 and original_problem is not None:
             return Verdict(PINNED, "the trace as it is: " + original_problem)
-        if on in traces and difference(reference, own) is not None:
-            return Verdict(PINNED, f"ParaView {on}'s own recording: " + difference(reference, own))
+        if on in traces and difference(recorded, own) is not None:
+            return Verdict(PINNED, f"ParaView {on}'s own recording: " + difference(recorded, own))
         return Verdict(SAME)
     if on not in traces:
         return Verdict(INEXPRESSIBLE, f"ParaView {on} has no such filter: " + replay_problem)

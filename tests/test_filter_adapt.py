@@ -174,6 +174,13 @@ def test_what_the_adapter_learns_from_the_releases():
     # Gradient changed meaning in 5.10 (renames.py): on 5.9 a 5.10+ recording's Gradient is the unstructured one
     assert recorded("5.11")["renamed"]["Gradient"] == ["GradientOfUnstructuredDataSet", [5, 10]]
     assert recorded("5.9")["renamed"]["GradientOfUnstructuredDataSet"] == ["Gradient", None]
+    # 6.1 names a second old name of 5.13's Process Ids (5.9's Process Id Scalars): a release takes the one it has
+    text = (FIXTURES / "filters" / "5.13" / "process_id_scalars.py").read_text()
+    assert pvtables.recorded_for(text, (5, 13))["renamed"]["ProcessIds"] == [
+        "GenerateProcessIds", None, ["ProcessIdScalars"]]
+    # 6.0's Axis Aligned Reflect is 5.x's Reflect
+    text = (FIXTURES / "filters" / "6.1" / "axis_aligned_reflect.py").read_text()
+    assert pvtables.recorded_for(text, (6, 1))["renamed"]["AxisAlignedReflect"][0] == "Reflect"
     # sub-proxies the recording names: 5.9's Plane of Slice With Plane, 5.11's PlaneType
     assert recorded("5.9")["sublists"]["Plane"]["SliceWithPlane"][0] == "Plane"
     assert "SliceWithPlane" in recorded("5.11")["sublists"]["PlaneType"]

@@ -26,7 +26,8 @@ def suite(tmp_path_factory):
 
 
 # Cases whose filter some releases do not have (their GUI could not record them).
-ONLY_IN = {"process_ids": {"5.13", "6.1"}}
+ONLY_IN = {"process_ids": {"5.13", "6.1"}, "connected_surface_properties": {"5.11", "5.13", "6.1"},
+           "merge_vector_components": {"5.11", "5.13", "6.1"}}
 
 
 def test_every_release_recorded_the_suite():
@@ -37,15 +38,24 @@ def test_every_release_recorded_the_suite():
         for version, trace in traces.items():
             text = trace.read_text()
             assert f"# trace generated using paraview version {version}" in text, trace
-            assert fs.RECORDED_OUT in text and (fs.SUITE / version / f"{case}.csv").exists(), trace
+            assert fs.RECORDED_OUT in text and fs.reference(version, case).exists(), trace
     # A renamed filter is recorded under the name each release's menu gives it.
     names = {"surface_normals": ("GenerateSurfaceNormals(", "SurfaceNormals("),
              "generate_ids": ("GenerateIds(", "PointAndCellIds("),
              "gradient": ("GradientOfUnstructuredDataSet(", "Gradient("),
              "coordinates": ("AppendLocationAttributes(", "Coordinates("),
-             "polyline_length": ("AppendArcLength(", "PolylineLength(")}
+             "polyline_length": ("AppendArcLength(", "PolylineLength("),
+             "axis_aligned_reflect": ("Reflect(", "AxisAlignedReflect("),
+             "block_ids": ("BlockScalars(", "BlockIds("),
+             "process_id_scalars": ("ProcessIdScalars(", "ProcessIds("),
+             "surface_tangents": ("GenerateSurfaceTangents(", "SurfaceTangents("),
+             "ghost_cells": ("GhostCellsGenerator(", "GhostCells("),
+             "field_arrays_from_file": ("AddFieldArrays(", "FieldArraysFromFile("),
+             "global_ids": ("GenerateGlobalIds(", "GlobalPointAndCellIds("),
+             "connected_surface_properties": ("ComputeConnectedSurfaceProperties(", "ConnectedSurfaceProperties(")}
     for case, (old, new) in names.items():
-        assert old in found[case]["5.9"].read_text() and f" {new}" in found[case]["6.1"].read_text(), case
+        oldest = found[case][min(found[case], key=lambda v: tuple(map(int, v.split("."))))]
+        assert f" {old}" in oldest.read_text() and f" {new}" in found[case]["6.1"].read_text(), case
 
 
 def _write(path: Path, header, rows):
@@ -75,6 +85,93 @@ def test_comparison_sees_a_wrong_output_and_ignores_row_order(tmp_path):
     text = fs.SUITE / "5.11" / "annotate_time.csv"
     _write(tmp_path / "text.csv", ['"Text"'], ['"T=6.00"'])
     assert fs.difference(text, tmp_path / "text.csv") is not None
+
+
+def test_a_vtk_file_is_read_as_tables_and_compared_like_a_csv(tmp_path):
+    """An XML writer's file (ascii) is read into the columns a csv has, its points and cells in any order: a
+    wrong value of a point array, a cell array or a point, and a cell joined to other points, are seen."""
+    from lxml import etree
+
+    reference = fs.reference("5.11", "clip_vtu")
+    assert reference.suffix == ".vtu"
+    tables = fs.read_tables(reference)
+    assert list(tables) == ["points", "cells"]
+    header, rows = tables["points"]
+    assert header[:3] == ["Points:0", "Points:1", "Points:2"] and "RTData" in header and len(rows) > 100
+    assert fs.difference(reference, reference) is None
+    tree = etree.parse(str(reference))
+
+    def spoilt(name, change):
+        copy = etree.parse(str(reference))
+        array = next(a for a in copy.iter("DataArray") if a.get("Name") == name)
+        values = array.text.split()
+        change(values)
+        array.text = "\n" + " ".join(values) + "\n"
+        path = tmp_path / f"{name}.vtu"
+        copy.write(str(path))
+        return fs.difference(reference, path)
+
+    def reverse(values):  # the points in the reverse order, the cells still on the same points: the same data
+        values[:] = [v for i in range(len(values) - 3, -1, -3) for v in values[i:i + 3]]
+
+    points = next(a for a in tree.iter("DataArray") if a.get("Name") == "Points").text.split()
+    count = len(points) // 3
+    # a point's scalar 2% off its column's largest magnitude
+    problem = spoilt("RTData", lambda v: v.__setitem__(5, repr(float(v[5]) + 0.02 * max(abs(float(x)) for x in v))))
+    assert problem is not None and problem.startswith("points: RTData"), problem
+    # a point moved: its coordinates and the centers of its cells
+    assert (spoilt("Points", lambda v: v.__setitem__(1, repr(float(v[1]) + 1.0))) or "").startswith("points: ")
+    # a cell joined to another point
+    problem = spoilt("connectivity", lambda v: v.__setitem__(0, str((int(v[0]) + 7) % count)))
+    assert problem is not None and problem.startswith("cells: Cell Center"), problem
+    # the same points in another order, with the connectivity that follows them: the same data
+    copy = etree.parse(str(reference))
+    arrays = {a.get("Name"): a for a in copy.iter("DataArray")}
+    values = arrays["Points"].text.split()
+    reverse(values)
+    arrays["Points"].text = " ".join(values)
+    for name in [n for n, a in arrays.items() if a.getparent().tag == "PointData"]:
+        ncomp = int(arrays[name].get("NumberOfComponents", "1"))
+        values = arrays[name].text.split()
+        arrays[name].text = " ".join(v for i in range(len(values) - ncomp, -1, -ncomp) for v in values[i:i + ncomp])
+    arrays["connectivity"].text = " ".join(str(count - 1 - int(v)) for v in arrays["connectivity"].text.split())
+    copy.write(str(tmp_path / "reordered.vtu"))
+    assert fs.difference(reference, tmp_path / "reordered.vtu") is None
+    # another type of file, or one written in binary, is no silent success
+    assert fs.difference(reference, fs.reference("5.11", "slice_vtp")) is not None
+    with pytest.raises(ValueError, match="Ascii"):
+        copy = etree.parse(str(reference))
+        next(copy.iter("DataArray")).set("format", "binary")
+        copy.write(str(tmp_path / "binary.vtu"))
+        fs.read_tables(tmp_path / "binary.vtu")
+
+
+def test_a_legacy_vtk_file_is_read_in_both_cell_layouts(tmp_path):
+    """The legacy writer's ascii file (5.1's offsets and connectivity) and the 4.2 layout (each cell as its size and
+    point ids) are the same tables; a wrong cell array value is seen."""
+    reference = fs.reference("5.11", "elevation_vtk")
+    assert reference.suffix == ".vtk"
+    text = reference.read_text()
+    tables = fs.read_tables(reference)
+    assert sorted(tables["points"][0]) == ["Elevation", "Normals:0", "Normals:1", "Normals:2", "Points:0", "Points:1",
+                                           "Points:2"]
+    assert {row[0] for row in tables["cells"][1]} == {"5"} and len(tables["cells"][1]) == 192
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("POLYGONS"))
+    count = int(lines[start].split()[1]) - 1
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith(("POINT_DATA", "CELL_DATA")))
+    numbers = " ".join(line for line in lines[start + 1:end] if not line.startswith(("OFFSETS", "CONNECTIVITY")))
+    flat = [int(v) for v in numbers.split()]
+    offsets, connectivity = flat[:count + 1], flat[count + 1:]
+    cells = [[offsets[i + 1] - offsets[i]] + connectivity[offsets[i]:offsets[i + 1]] for i in range(count)]
+    old = lines[:start] + [f"POLYGONS {count} {sum(len(c) for c in cells)}"] + [" ".join(map(str, c)) for c in cells]
+    (tmp_path / "old.vtk").write_text("\n".join(old + lines[end:]) + "\n")
+    assert fs.difference(reference, tmp_path / "old.vtk") is None
+    at = next(i for i, line in enumerate(lines) if line.startswith("SCALARS Elevation")) + 2
+    values = lines[at].split()
+    values[0] = repr(float(values[0]) + 0.5)
+    (tmp_path / "value.vtk").write_text("\n".join(lines[:at] + [" ".join(values)] + lines[at + 1:]) + "\n")
+    assert (fs.difference(reference, tmp_path / "value.vtk") or "").startswith("points: Elevation")
 
 
 def test_each_class_is_told_apart(tmp_path):
@@ -124,7 +221,7 @@ def test_the_recordings_compute_their_references(suite):
     failures = []
     for case, traces in fs.cases().items():
         for rec in traces:
-            problem = fs.problem_of(results.runs[("original", case, rec, rec)], fs.SUITE / rec / f"{case}.csv")
+            problem = fs.problem_of(results.runs[("original", case, rec, rec)], fs.reference(rec, case))
             if (problem is None) == (case in TRACE_IS_NOT_THE_GUI):
                 failures.append(f"{case} on {rec}: {problem or 'writes what the GUI wrote: not TRACE_IS_NOT_THE_GUI'}")
     assert not failures, "\n".join(failures)
@@ -133,7 +230,8 @@ def test_the_recordings_compute_their_references(suite):
 def test_a_wrong_replay_output_is_classified_as_replay_differs(suite, tmp_path):
     """Control at the level of the suite: a replay output spoilt by hand turns a `same` cell into `replay differs`."""
     results, verdicts = suite
-    key = next(k for k, v in sorted(verdicts.items()) if v.cls == fs.SAME and k[1] != k[2])
+    key = next(k for k, v in sorted(verdicts.items()) if v.cls == fs.SAME and k[1] != k[2] and
+               results.runs[("replay", *k)].output.suffix == ".csv")
     case, rec, on = key
     run = results.runs[("replay", case, rec, on)]
     header, rows = fs.read_csv(run.output)

@@ -22,18 +22,26 @@ def _shared(table: dict, a: str, b: str) -> int:
     return len(first.keys() & second.keys())
 
 
-def renames_for(version: tuple[int, int], table: dict, called: set[str]) -> dict[str, list]:
-    """{function the recording calls: [stand-in, newest release where the stand-in is preferred or None]}."""
+def renames_for(version: tuple[int, int], table: dict, called: set[str], later: list = ()) -> dict[str, list]:
+    """{function the recording calls: [stand-in, newest release where the stand-in is preferred or None, and
+    the other old names, if any, for a release that lacks the stand-in]}."""
     out: dict[str, list] = {}
     olds: dict[str, list[str]] = {}
     for old, new in table.get("renamed", []):
         olds.setdefault(new, []).append(old)
         if old in called:  # an old name the recording's release still had: the new one where it is gone
             out[old] = [new, None]
+    # A later release may name another old filter the recording's new name replaced (6.0: 5.9-5.13's Process Id
+    # Scalars is Process Ids, which a 5.13 recording calls): the running release takes the first it has.
+    for old, new in later:
+        if old not in olds.get(new, []):
+            olds.setdefault(new, []).append(old)
     for new, candidates in olds.items():
         if new in called:
-            best = max(sorted(candidates), key=lambda old: _shared(table, new, old))
-            out[new] = [best, None]
+            # 6.0's Process Ids was 5.13's Generate Process Ids and 5.9-5.13's Process Id Scalars: neither is in
+            # 6.1's table to be compared, so all are kept, the likeliest first.
+            ranked = sorted(sorted(candidates), key=lambda old: -_shared(table, new, old))
+            out[new] = [ranked[0], None] + ([ranked[1:]] if len(ranked) > 1 else [])
     for name, old, since, _source in BY_HAND:
         if name in called and version >= since:
             out[name] = [old, list(since)]

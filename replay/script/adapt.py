@@ -504,6 +504,37 @@ def _replay_selectors(proxy, value, set_value):
     return True
 
 
+# 6.0 replaced Reflect by Axis Aligned Reflect (ParaView 6.1 paraview/_backwardscompatibilityhelper.py, '5.13 -> 6.0
+# Reflect replaced by AxisAlignedReflect'): Plane became PlaneMode, whose 'Interactive' reflects through a
+# ReflectionPlane (snapped to an axis: 5.x's 'X'/'Y'/'Z' plane at Center), FlipAllInputArrays became
+# ReflectAllInputArrays. On 5.x the recording's Axis Aligned Reflect is a Reflect (renames.py).
+_REPLAY_REFLECT = ("PlaneMode", "ReflectAllInputArrays", "Origin", "Normal")
+_REPLAY_REFLECT_MODES = ("Interactive", "X Min", "Y Min", "Z Min", "X Max", "Y Max", "Z Max")
+
+
+def _replay_reflect(proxy, name, value, set_value):
+    if name == "ReflectAllInputArrays":
+        set_value(proxy, "FlipAllInputArrays", value)
+        return True
+    state = _REPLAY_ADAPTED.setdefault("reflect", {}).setdefault(
+        _replay_proxy_key(proxy), {"PlaneMode": "Interactive", "Origin": [0.0, 0.0, 0.0], "Normal": [1.0, 0.0, 0.0]})
+    state[name] = value
+    mode = state["PlaneMode"]
+    if isinstance(mode, int) and 0 <= mode < len(_REPLAY_REFLECT_MODES):
+        mode = _REPLAY_REFLECT_MODES[mode]
+    mode = next((m for m in _REPLAY_REFLECT_MODES if _replay_key(m) == _replay_key(mode)), None)
+    if mode is None:
+        return False
+    if mode != "Interactive":
+        set_value(proxy, "Plane", mode)
+        return True
+    normal = [abs(float(x)) for x in state["Normal"]]
+    axis = normal.index(max(normal))
+    set_value(proxy, "Plane", "XYZ"[axis])
+    set_value(proxy, "Center", float(state["Origin"][axis]))
+    return True
+
+
 def _replay_group(proxy):
     try:
         return proxy.SMProxy.GetXMLGroup()
@@ -557,6 +588,8 @@ def _replay_moved(proxy, name, value, recorded, set_value):
         return _replay_threshold(proxy, name, value, set_value)
     if name == "Selectors" and "BlockIndices" in names:
         return _replay_selectors(proxy, value, set_value)
+    if name in _REPLAY_REFLECT and "FlipAllInputArrays" in names:
+        return _replay_reflect(proxy, name, value, set_value)
     # A property of the filter that was a sub-proxy's (5.10+ Plot Over Line's Point1 is 5.9's Source.Point1).
     for holder in _replay_lists(proxy):
         sub = proxy.GetPropertyValue(holder)
@@ -619,25 +652,45 @@ def _replay_install_renames(recorded, running):
         if isinstance(listed, list) and name not in listed:
             listed.append(name)
 
-    def _replay_stand_in(function):
+    def _replay_stand_in(name, function):
         def _replay_call(*args, **kwargs):
             # The filter is named on purpose: compatibility mode's legacy stand-in for that name, if gone, is
             # no loss (GradientOfUnstructuredDataSet -> Gradient, not 5.9's image gradient).
+            defaults = _REPLAY_STAND_IN.get(name)
+            later = {}
+            if defaults:  # the recording's values go on top of the renamed filter's defaults
+                later = dict((k, kwargs.pop(k)) for k in list(kwargs) if k not in ("registrationName", "Input"))
             _REPLAY_ADAPTED["standing in"] = True
             try:
-                return function(*args, **kwargs)
+                proxy = function(*args, **kwargs)
             finally:
                 _REPLAY_ADAPTED["standing in"] = False
+            for key, value in sorted((defaults or {}).items()):
+                if key in proxy.ListProperties():
+                    proxy.SetPropertyWithName(key, value)
+            for key, value in later.items():
+                setattr(proxy, key, value)
+            return proxy
         return _replay_call
 
-    for name, (other, before) in sorted(recorded.get("renamed", {}).items()):
+    for name, entry in sorted(recorded.get("renamed", {}).items()):
+        before = entry[1]
+        # the first stand-in this release has (6.1's ProcessIds: 5.13's GenerateProcessIds, 5.9's ProcessIdScalars)
+        other = next((n for n in [entry[0]] + list(entry[2] if len(entry) > 2 else []) if hasattr(simple, n)),
+                     entry[0])
         have = getattr(simple, name, None)
         if (have is not None and not (before and running < tuple(before))) or getattr(simple, other, None) is None:
             continue
-        _replay_define(name, _replay_stand_in(getattr(simple, other)))
+        _replay_define(name, _replay_stand_in(name, getattr(simple, other)))
     for name in recorded.get("filters", ()):
         if getattr(simple, name, None) is None:
             _replay_define(name, _replay_missing_filter(name, recorded, running))
+
+
+# What a renamed filter is by default, where the older filter standing in for it differs: 6.x's Axis Aligned Reflect
+# reflects through an interactive plane (X through the origin) and reflects only vectors, normals and tensors;
+# 5.x's Reflect reflects at X Min and flips every 3- or 9-component array.
+_REPLAY_STAND_IN = {"AxisAlignedReflect": {"Plane": "X", "Center": 0.0, "FlipAllInputArrays": 0}}
 
 
 def _replay_missing_filter(name, recorded, running):
