@@ -210,6 +210,14 @@ TRACE_IS_NOT_THE_GUI = {
     # Every tracer writes `extractComponent1.Component = 'Z'` for the third component, which the property then
     # refuses: ValueError: Z is not a valid value for attribute Component.
     "extract_component": "Component = 'Z'",
+    # The same for the fields group's temporal filters (at time 'none' Temporal Array Operator fails: 'No temporal
+    # data has been requested'); a particle tracer asked for the first time at the saved time computes otherwise.
+    "annotate_global_data": "time", "extract_time_steps": "time", "extract_time_steps_range": "time",
+    "synchronize_time": "time", "temporal_array_operator": "time", "temporal_cache": "time",
+    "temporal_snap_to_time_step": "time", "particle_tracer": "time",
+    # Only some releases' tracers compute otherwise without the time: (case, release).
+    ("streak_line", "5.13"): "time", ("streak_line", "6.1"): "time",
+    ("temporal_particles_to_pathlines", "5.9"): "time", ("temporal_particles_to_pathlines", "5.11"): "time",
 }
 
 
@@ -222,7 +230,7 @@ def test_the_recordings_compute_their_references(suite):
     for case, traces in fs.cases().items():
         for rec in traces:
             problem = fs.problem_of(results.runs[("original", case, rec, rec)], fs.reference(rec, case))
-            if (problem is None) == (case in TRACE_IS_NOT_THE_GUI):
+            if (problem is None) == (case in TRACE_IS_NOT_THE_GUI or (case, rec) in TRACE_IS_NOT_THE_GUI):
                 failures.append(f"{case} on {rec}: {problem or 'writes what the GUI wrote: not TRACE_IS_NOT_THE_GUI'}")
     assert not failures, "\n".join(failures)
 

@@ -766,6 +766,31 @@ _REPLAY_LEGACY = {
 }
 
 
+# 6.1's legacy particle tracers, which compatibility 5.12 or older makes of ParticlePath and StreakLine, abort the
+# process (a std::vector index out of range) when the first time they are asked for is a later one than the first
+# step. In the GUI, Apply had computed them at the scene's time before the user moved the time: so they are
+# computed at the time the scene still has when the recording first changes it.
+_REPLAY_APPLIED_BEFORE_TIME = ("LegacyParticlePath", "LegacyStreakLine")
+
+
+def _replay_apply_before_time(proxy):
+    pending = _REPLAY_ADAPTED.setdefault("apply before time", [])
+    if not pending and not _REPLAY_ADAPTED.get("time wrapped"):
+        _REPLAY_ADAPTED["time wrapped"] = True
+        recorded_time = globals()["_replay_time"]
+
+        def _replay_time(recorded):
+            from paraview.simple import GetTimeKeeper
+
+            now = GetTimeKeeper().Time
+            while pending:
+                pending.pop(0).UpdatePipeline(now)
+            return recorded_time(recorded)
+
+        globals()["_replay_time"] = _replay_time
+    pending.append(proxy)
+
+
 def _replay_install_proxies(recorded, running):
     """ParaView's compatibility layer makes a recording's filters (_backwardscompatibilityhelper.GetProxy)."""
     import builtins
@@ -800,6 +825,8 @@ def _replay_install_proxies(recorded, running):
                                  running + (missing.group(1),) + tuple(recorded["version"]) + (key,)))
         if not _REPLAY_ARGS.get("native-look"):
             _replay_pin_created(proxy, recorded)
+        if running >= (6, 1) and proxy.GetXMLName() in _REPLAY_APPLIED_BEFORE_TIME:
+            _replay_apply_before_time(proxy)
         return proxy
 
     helper.GetProxy = _replay_get_proxy
