@@ -112,6 +112,10 @@ TRACE_IS_NOT_THE_GUI = {
     # Every tracer writes `extractComponent1.Component = 'Z'` for the third component, which the property then
     # refuses: ValueError: Z is not a valid value for attribute Component.
     "extract_component": "Component = 'Z'",
+    # The GUI's Apply had read the whole image before Crop existed, and Crop (vtkImageClip, which does not clip
+    # the data) passes on what its input holds: 729 rows. The trace's first update asks the reader for the
+    # cropped extent alone: 100 rows. replay computes a filter's inputs when it is connected, as Apply had.
+    "crop": "the reader's whole extent",
 }
 
 
