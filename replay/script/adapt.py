@@ -535,6 +535,21 @@ def _replay_reflect(proxy, name, value, set_value):
     return True
 
 
+def _replay_whole_extent(proxy, name, value, set_value):
+    """6.1 replaced Table To Structured Grid's WholeExtent by Dimensions and MinimumIndex (the grid's points per
+    axis, its first index): before 6.1 the extent runs from that index over those points. Each of the two keeps
+    what the other gave the extent."""
+    extent = [int(e) for e in proxy.GetPropertyValue("WholeExtent")]
+    for axis in range(3):
+        low, high = extent[2 * axis], extent[2 * axis + 1]
+        if name == "Dimensions":
+            extent[2 * axis + 1] = low + int(value[axis]) - 1
+        else:
+            extent[2 * axis], extent[2 * axis + 1] = int(value[axis]), int(value[axis]) + high - low
+    set_value(proxy, "WholeExtent", extent)
+    return True
+
+
 def _replay_group(proxy):
     try:
         return proxy.SMProxy.GetXMLGroup()
@@ -590,6 +605,8 @@ def _replay_moved(proxy, name, value, recorded, set_value):
         return _replay_selectors(proxy, value, set_value)
     if name in _REPLAY_REFLECT and "FlipAllInputArrays" in names:
         return _replay_reflect(proxy, name, value, set_value)
+    if name in ("Dimensions", "MinimumIndex") and "WholeExtent" in names:
+        return _replay_whole_extent(proxy, name, value, set_value)
     # A property of the filter that was a sub-proxy's (5.10+ Plot Over Line's Point1 is 5.9's Source.Point1).
     for holder in _replay_lists(proxy):
         sub = proxy.GetPropertyValue(holder)

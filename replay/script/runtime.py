@@ -405,13 +405,38 @@ def _replay_install_computed_inputs():
 
     def _replay_setattr(self, name, value):
         try:
-            return plain(self, name, value)
+            result = plain(self, name, value)
         except ValueError:
             if not isinstance(value, str) or name.startswith("_") or not _replay_update_inputs(self):
                 raise
-            return plain(self, name, value)
+            result = plain(self, name, value)
+        _replay_compute_connected(self, name, value)
+        return result
 
     servermanager.Proxy.__setattr__ = _replay_setattr
+
+
+def _replay_compute_connected(proxy, name, value):
+    """A filter's input had been computed by its own Apply before the filter existed (File > Open's Apply read
+    the whole file, at the scene's time): compute it when the recording connects it. A filter may pass on what
+    its input holds rather than what it asks for (Crop keeps the whole image: 729 rows in the GUI, 100 without
+    this). Anything going wrong here is left to the recording's own next step."""
+    from paraview import servermanager
+
+    sources = [getattr(v, "Proxy", v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    sources = [v for v in sources if isinstance(v, servermanager.SourceProxy)]  # an OutputPort: its proxy
+    if not sources or name.startswith("_"):  # not a connection; ParaView's own attributes
+        return
+    try:
+        smproperty = getattr(proxy.GetProperty(name), "SMProperty", None)
+        if smproperty is None or not smproperty.IsA("vtkSMInputProperty") or proxy.SMProxy.GetXMLGroup() != "filters":
+            return
+        from paraview.simple import GetTimeKeeper
+
+        for source in sources:
+            source.UpdatePipeline(GetTimeKeeper().Time)
+    except Exception:
+        pass
 
 
 def _replay_at_scene_time(save):
