@@ -808,6 +808,22 @@ def _replay_apply_before_time(proxy):
     pending.append(proxy)
 
 
+# Renamed filters whose successor computes something else, while the release still offers the old one (deprecated):
+# 6.0's Axis Aligned Reflect, which compatibility 5.13 or older makes of a HyperTree Grid Axis Reflection, writes
+# a partitioned dataset collection (the input and its reflection), no longer a HyperTreeGrid, so the HyperTreeGrid
+# filters after it get nothing; 6.0 and 6.1 still have the HyperTreeGrid Axis Reflection, with its PlaneNormal and
+# PlanePosition.
+_REPLAY_KEEP_OLD = ("HyperTreeGridAxisReflection",)
+
+
+def _replay_successor(module, key):
+    """The proxy to make of a renamed filter's (old, new) name: the new one, unless _REPLAY_KEEP_OLD."""
+    old, new = key
+    if old in _REPLAY_KEEP_OLD and hasattr(module, old):
+        return old
+    return new
+
+
 def _replay_install_proxies(recorded, running):
     """ParaView's compatibility layer makes a recording's filters (_backwardscompatibilityhelper.GetProxy)."""
     import builtins
@@ -821,7 +837,7 @@ def _replay_install_proxies(recorded, running):
         if isinstance(key, tuple) and len(key) == 2:
             # A name 5.13+ keeps for a renamed filter arrives as (old, new); with compatibility 5.11 or older
             # their GetProxy looks the tuple up as a name (TypeError: attribute name must be string).
-            key = key[1]
+            key = _replay_successor(module, key)
         try:
             proxy = original(module, key, **kwargs)
         except AttributeError as error:
