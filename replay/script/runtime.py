@@ -393,10 +393,11 @@ def _replay_update_inputs(proxy):
 
 
 def _replay_install_computed_inputs():
-    """A choice offered by the input's data (Extract Component's `Component = 'Z'`: the components of the
-    chosen array) is refused until that input has run. Every tracer writes it by its name, which pvbatch then
-    refuses with a ValueError: on such a refusal, compute the inputs as the GUI had, and set it again. Wraps
-    ParaView's own setter each time, not a wrapper of an earlier script (a sweep worker runs many)."""
+    """Apply had computed what the user edited next; pvbatch has not. So a filter's input is computed when the
+    recording connects it (_replay_compute_connected), and a choice the input's data offers (Extract Component's
+    `Component = 'Z'`, which every tracer writes by name) that pvbatch still refuses, because the recording
+    changed that input since, is set again once the inputs are computed. Wraps ParaView's own setter each time,
+    not a wrapper of an earlier script (a sweep worker runs many)."""
     from paraview import servermanager
 
     plain = getattr(servermanager, "_replay_plain_setattr", None)
