@@ -370,11 +370,19 @@ def _replay_pictures(apply_time=False):
 # user edited the filter, and File > Save Data wrote at the animation's time. pvbatch does neither by itself.
 
 
+def _replay_compute(sources):
+    """Compute sources as Apply had: at the scene's time."""
+    from paraview.simple import GetTimeKeeper
+
+    for source in sources:
+        source.UpdatePipeline(GetTimeKeeper().Time)
+
+
 def _replay_update_inputs(proxy):
     """Compute what feeds this proxy, as the GUI had (does it have any input?)."""
     from paraview import servermanager
 
-    found = False
+    sources = []
     smproxy = getattr(proxy, "SMProxy", None)
     if smproxy is None:
         return False
@@ -386,10 +394,10 @@ def _replay_update_inputs(proxy):
             for index in range(prop.GetNumberOfProxies()):
                 source = servermanager._getPyProxy(prop.GetProxy(index))
                 if source is not None and hasattr(source, "UpdatePipeline"):
-                    source.UpdatePipeline()
-                    found = True
+                    sources.append(source)
         properties.Next()
-    return found
+    _replay_compute(sources)
+    return bool(sources)
 
 
 def _replay_install_computed_inputs():
@@ -432,10 +440,7 @@ def _replay_compute_connected(proxy, name, value):
         smproperty = getattr(proxy.GetProperty(name), "SMProperty", None)
         if smproperty is None or not smproperty.IsA("vtkSMInputProperty") or proxy.SMProxy.GetXMLGroup() != "filters":
             return
-        from paraview.simple import GetTimeKeeper
-
-        for source in sources:
-            source.UpdatePipeline(GetTimeKeeper().Time)
+        _replay_compute(sources)
     except Exception:
         pass
 
