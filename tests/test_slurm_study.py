@@ -110,13 +110,14 @@ def _rows(out: Path) -> list[dict]:
     return json.loads((out / "manifest.json").read_text())["runs"]
 
 
-def _until(condition, what: str, seconds: float = 120):
+def _until(condition, what: str, seconds: float = 120, seen=None):
+    """seen(): what the test saw instead, named when it times out."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (f"; saw {seen()}" if seen else ""))
 
 
 def _restart_controller() -> None:
@@ -208,7 +209,11 @@ def test_a_study_split_into_arrays_within_max_array_size_detach_then_attach(max_
         statuses = [r["status"] for r in _rows(out)]
         return statuses.count("ok") == 20 and statuses.count("pending") == 3
 
-    _until(landed, "the first 20 rows in the manifest while the sweep waits", 480)
+    def seen():
+        return ([r["status"] for r in _rows(out)], sorted(ran.read_text().split()) if ran.exists() else [],
+                _squeue(), _text(said_file))
+
+    _until(landed, "the first 20 rows in the manifest while the sweep waits", 480, seen)
     assert attaching.poll() is None
     with open(out / "data.csv", newline="") as f:
         cinema = list(csv.DictReader(f))

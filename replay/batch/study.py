@@ -25,6 +25,7 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from ..errors import OutputError, RunError, UsageError
 from ..files import read_text, write_atomic
+from .pace import Paced
 from .plan import RunSpec, manifest_row, plan, read_spec, session_key, shown  # noqa: F401 - rows live in plan
 from .run_status import STATUS_FILE as STATUS_NAME, rebuild, row_of, statuses, succeeded, whole, write_status
 from .storage import RecordsFault, describe
@@ -413,23 +414,21 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
     if previous and previous.get("script_sha256") == header["script_sha256"]:
         for row in previous.get("runs", []):
             rows[row["folder"]] = row
-    lock = threading.Lock()
-    # Records are rewritten whole, so a write per run is quadratic in a big study (2,000 rows take ~0.1 s to
-    # write, a kept run ~0.5 s): write when the last write is at least ten of its own durations ago, and at the
-    # end. A killed sweep loses at most that many rows; the next sweep runs those again.
-    written = {"at": 0.0, "took": 0.0, "behind": False}
-
-    def flush(always: bool) -> None:
-        if always or time.monotonic() - written["at"] >= 10 * written["took"]:
-            start = time.monotonic()
-            write_records(out, header, list(rows.values()))
-            written.update(at=time.monotonic(), took=time.monotonic() - start, behind=False)
-        else:
-            written["behind"] = True
-
+    lock = threading.RLock()
     fault: dict = {}
     ran: list = []
     local = None  # the local backend's runner, once it starts
+
+    def failed_storage(exc: BaseException) -> None:
+        fault["error"] = exc
+        if local is not None:
+            local.failed_storage(exc)
+
+    # A killed sweep loses at most the rows of one pause between writes; the next sweep runs those again.
+    paced = Paced(lambda: write_records(out, header, list(rows.values())), lock, failed_storage)
+
+    def flush(always: bool) -> None:
+        paced.now() if always else paced.soon()
 
     def record(run: RunSpec, row: dict) -> None:
         with lock:
@@ -439,9 +438,7 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
                 try:
                     flush(False)
                 except (OSError, OutputError) as exc:
-                    fault["error"] = exc
-                    if local is not None:
-                        local.failed_storage(exc)
+                    failed_storage(exc)
         if on_run:
             on_run(row)
 
@@ -466,83 +463,86 @@ def _sweep(script, variants: Optional[Sequence[Mapping]] = None, *, grid: Sequen
         except (OSError, OutputError) as exc:
             raise records_fault(exc, ran) from None
 
-    todo: list = []
-    attached: dict = {}
-    if backend == "slurm":
-        # Jobs an earlier sweep submitted here and did not collect (detached, hung up, killed): wait for them and
-        # take their finished runs before deciding what is left to submit.
-        from .slurm_study import attach_earlier
+    try:
+        todo: list = []
+        attached: dict = {}
+        if backend == "slurm":
+            # Jobs an earlier sweep submitted here and did not collect (detached, hung up, killed): wait for them and
+            # take their finished runs before deciding what is left to submit.
+            from .slurm_study import attach_earlier
 
-        attached = attach_earlier(out, runs, dry_run=dry_run, record=record, flush=flush_or_fault,
-                                  on_attach=on_attach, on_pending=on_pending)
-    skipped = 0
-    for run in runs:
-        if run.key in attached and not force:
-            continue
-        folder = run.folder.as_posix() if isinstance(run.folder, Path) else Path(run.folder).as_posix()
-        old = rows.get(folder)
-        status = found.get(folder)
-        # The run's own status is the truth; a manifest row alone counts only for runs of sweeps older than them.
-        if not force and succeeded(status, run.key, out / folder):
-            skipped += 1
-            if not (old and old.get("status") == "ok" and old.get("key") == run.key):
-                # Its records were not written (a full disk): the status says what the row is.
-                rows[folder] = {**row_of(status, folder), "params": manifest_row(run)["params"]}
-            continue
-        if (not force and status is None and old and old.get("status") == "ok" and old.get("key") == run.key
-                and all(whole(out / folder / o) for o in old.get("outputs", []))):
-            skipped += 1
-            continue
-        if not dry_run:  # a dry run writes no manifest: 100,000 pending rows would only cost memory
-            rows[folder] = manifest_row(run, status="pending")
-        todo.append(run)
-    if on_plan:
-        on_plan(runs, todo)
-    result = SweepResult(out, [], skipped=skipped, manifest=out / MANIFEST_JSON, gallery=out / GALLERY,
-                         attached=len(attached))
-    if backend == "slurm":
-        from .slurm_study import run_on_slurm
+            attached = attach_earlier(out, runs, dry_run=dry_run, record=record, flush=flush_or_fault,
+                                      on_attach=on_attach, on_pending=on_pending)
+        skipped = 0
+        for run in runs:
+            if run.key in attached and not force:
+                continue
+            folder = run.folder.as_posix() if isinstance(run.folder, Path) else Path(run.folder).as_posix()
+            old = rows.get(folder)
+            status = found.get(folder)
+            # The run's own status is the truth; a manifest row alone counts only for runs of sweeps older than them.
+            if not force and succeeded(status, run.key, out / folder):
+                skipped += 1
+                if not (old and old.get("status") == "ok" and old.get("key") == run.key):
+                    # Its records were not written (a full disk): the status says what the row is.
+                    rows[folder] = {**row_of(status, folder), "params": manifest_row(run)["params"]}
+                continue
+            if (not force and status is None and old and old.get("status") == "ok" and old.get("key") == run.key
+                    and all(whole(out / folder / o) for o in old.get("outputs", []))):
+                skipped += 1
+                continue
+            if not dry_run:  # a dry run writes no manifest: 100,000 pending rows would only cost memory
+                rows[folder] = manifest_row(run, status="pending")
+            todo.append(run)
+        if on_plan:
+            on_plan(runs, todo)
+        result = SweepResult(out, [], skipped=skipped, manifest=out / MANIFEST_JSON, gallery=out / GALLERY,
+                             attached=len(attached))
+        if backend == "slurm":
+            from .slurm_study import run_on_slurm
 
-        run_on_slurm(result, script_path, spec, out, runs, todo, rows, flush=flush_or_fault, record=record,
-                     mpi=mpi, partition=partition, time_limit=time_limit, sbatch_args=sbatch_args, dry_run=dry_run,
-                     pvbatch=pvbatch, cwd=cwd, separate=separate, runs_per_task=runs_per_task,
-                     max_concurrent=max_concurrent, detach=detach, on_pending=on_pending)
-        if fault:
-            raise records_fault(fault["error"], ran)
-    else:
-        local = _Local(script_path, spec, out, jobs=min(jobs, max(1, len(todo))), mpi=mpi, pvbatch=pvbatch,
-                       separate=separate, cwd=cwd, timeout=timeout, record=record, workers=early,
-                       sha=header["script_sha256"])
-        try:
-            first_flush()
-        except RecordsFault:
-            for worker in early:
-                worker.kill()
-            raise
-        try:
-            local.execute(todo)
-        except KeyboardInterrupt:
-            with lock:
-                for row in rows.values():
-                    if row["status"] == "pending":
-                        row["status"] = "interrupted"
-                        row["error"] = "stopped by Ctrl-C before it finished"
-                flush(True)
-            raise
-        finally:
-            with lock:
-                if written["behind"] and not fault:
+            run_on_slurm(result, script_path, spec, out, runs, todo, rows, flush=flush_or_fault, record=record,
+                         mpi=mpi, partition=partition, time_limit=time_limit, sbatch_args=sbatch_args, dry_run=dry_run,
+                         pvbatch=pvbatch, cwd=cwd, separate=separate, runs_per_task=runs_per_task,
+                         max_concurrent=max_concurrent, detach=detach, on_pending=on_pending)
+            if fault:
+                raise records_fault(fault["error"], ran)
+        else:
+            local = _Local(script_path, spec, out, jobs=min(jobs, max(1, len(todo))), mpi=mpi, pvbatch=pvbatch,
+                           separate=separate, cwd=cwd, timeout=timeout, record=record, workers=early,
+                           sha=header["script_sha256"])
+            try:
+                first_flush()
+            except RecordsFault:
+                for worker in early:
+                    worker.kill()
+                raise
+            try:
+                local.execute(todo)
+            except KeyboardInterrupt:
+                with lock:
+                    for row in rows.values():
+                        if row["status"] == "pending":
+                            row["status"] = "interrupted"
+                            row["error"] = "stopped by Ctrl-C before it finished"
+                    flush(True)
+                raise
+            finally:
+                with lock:
+                    if paced.behind and not fault:
+                        try:
+                            flush(True)
+                        except (OSError, OutputError) as exc:
+                            fault["error"] = exc
+            if local.fault is not None or fault:
+                with lock:
                     try:
-                        flush(True)
-                    except (OSError, OutputError) as exc:
-                        fault["error"] = exc
-        if local.fault is not None or fault:
-            with lock:
-                try:
-                    flush(True)  # the space may be back; if not, the status files still say what finished
-                except (OSError, OutputError):
-                    pass
-            raise records_fault(fault.get("error") or local.fault, ran)
-        result.ran = len(todo)
-    result.rows = list(rows.values())
-    return result
+                        flush(True)  # the space may be back; if not, the status files still say what finished
+                    except (OSError, OutputError):
+                        pass
+                raise records_fault(fault.get("error") or local.fault, ran)
+            result.ran = len(todo)
+        result.rows = list(rows.values())
+        return result
+    finally:
+        paced.close()  # written, or given up on: nothing late may follow
