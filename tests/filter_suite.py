@@ -140,11 +140,18 @@ def difference(expected: Path, actual: Path, without: tuple[str, ...] = ()) -> s
     return None
 
 
-def _difference(header_e, rows_e, header_a, rows_a) -> str | None:
+def _columns_differ(header_e, header_a) -> str | None:
     if set(header_e) != set(header_a):
         missing, extra = sorted(set(header_e) - set(header_a)), sorted(set(header_a) - set(header_e))
         return "columns differ:" + (" missing %s" % ", ".join(missing) if missing else "") + (
             " extra %s" % ", ".join(extra) if extra else "")
+    return None
+
+
+def _difference(header_e, rows_e, header_a, rows_a) -> str | None:
+    problem = _columns_differ(header_e, header_a)
+    if problem is not None:
+        return problem
     if len(rows_e) != len(rows_a):
         return "%d rows instead of %d" % (len(rows_a), len(rows_e))
     cols_e, cols_a = _columns(header_e, rows_e), _columns(header_a, rows_a)
@@ -178,6 +185,99 @@ def _compare_rows(cols_e, cols_a, names, scales, order_e, order_a):
             elif x != y:
                 return "%s: %r instead of %r" % (name, y, x)
     return None
+
+
+# ---------------------------------------------------------------------------
+# outputs that are not the same from one run to the next: only what of them is deterministic is compared
+# ---------------------------------------------------------------------------
+# Random Attributes and Random Vectors draw from VTK's one random sequence per process (vtkMath::Random): their
+# values depend on what the process ran before (a batch's earlier jobs). What is drawn uniformly is compared by
+# range: each value of the replay inside the recording's range for it, widened by RANDOM_MARGIN of its span (the
+# recording holds a sample, not the bounds: the chance that the bound lies farther is 0.9^rows). Random
+# Attributes draws each component (an array's name); Random Vectors a vector's length ('|name|': its components,
+# a direction drawn otherwise, are not compared). So a lost ComponentRange, DataType or Minimum/Maximum Speed
+# shows; the columns, the row count and every other column compare as usual. case -> arrays.
+RANDOM_ARRAYS = {"random_attributes": ("RandomPointVectors", "RandomCellScalars"),
+                 "random_vectors": ("|BrownianVectors|",)}
+RANDOM_MARGIN = 0.1
+# Environment Annotation writes the date and time of the run (each release in its own format): its text is
+# compared with the line holding a time of day left out; the other lines (system name, file name) as usual.
+MOMENT_CASES = {"environment_annotation"}
+MOMENT = re.compile(r"\b\d{1,2}:\d{2}:\d{2}")
+
+
+def comparison(case: str):
+    """How `case`'s output is compared with its reference: function(expected, actual) -> what differs or None."""
+    if case in RANDOM_ARRAYS:
+        return lambda expected, actual: random_difference(expected, actual, RANDOM_ARRAYS[case])
+    if case in MOMENT_CASES:
+        return moment_difference
+    return difference
+
+
+def _array_of(column: str) -> str:
+    """The array a column holds: 'V:1' -> 'V'."""
+    base, colon, component = column.rpartition(":")
+    return base if colon and component.isdigit() else column
+
+
+def random_difference(expected: Path, actual: Path, arrays: tuple[str, ...]) -> str | None:
+    """difference(), with the columns of `arrays` compared by range alone (_outside_range)."""
+    if not actual.exists():
+        return "no output"
+    tables_e, tables_a = read_tables(expected), read_tables(actual)
+    if list(tables_e) != list(tables_a):
+        return "parts differ: %s instead of %s" % (", ".join(tables_a) or "none", ", ".join(tables_e) or "none")
+    for part, (header_e, rows_e) in tables_e.items():
+        header_a, rows_a = tables_a[part]
+        drawn = [name for name in header_e if _array_of(name) in arrays or f"|{_array_of(name)}|" in arrays]
+        problem = _columns_differ(header_e, header_a)
+        problem = problem or _outside_range(header_e, rows_e, header_a, rows_a, drawn, arrays)
+        if problem is None:
+            kept_e, kept_a = ([i for i, n in enumerate(h) if n not in drawn] for h in (header_e, header_a))
+            problem = _difference([header_e[i] for i in kept_e], [[r[i] for i in kept_e] for r in rows_e],
+                                  [header_a[i] for i in kept_a], [[r[i] for i in kept_a] for r in rows_a])
+        if problem is not None:
+            return f"{part}: {problem}" if part else problem
+    return None
+
+
+def _outside_range(header_e, rows_e, header_a, rows_a, drawn, arrays) -> str | None:
+    """The first value of the replay (a column of `arrays`, or the length of a '|vector|' of them) outside the
+    recording's range."""
+    if len(rows_e) != len(rows_a):
+        return "%d rows instead of %d" % (len(rows_a), len(rows_e))
+    cols_e, cols_a = _columns(header_e, rows_e), _columns(header_a, rows_a)
+    checked = {name: (cols_e[name], cols_a[name]) for name in drawn if _array_of(name) in arrays}
+    for array in sorted({_array_of(name) for name in drawn if f"|{_array_of(name)}|" in arrays}):
+        components = [name for name in drawn if _array_of(name) == array]
+        checked[f"|{array}|"] = tuple([math.sqrt(sum(column[i] ** 2 for column in columns)) for i in range(len(rows))]
+                                      for columns, rows in (([cols_e[n] for n in components], rows_e),
+                                                            ([cols_a[n] for n in components], rows_a)))
+    for name, (values_e, values_a) in checked.items():
+        if not values_e:
+            continue
+        if not all(isinstance(x, float) for x in values_e + values_a):
+            return "column %s: not numbers" % name
+        low, high = min(values_e), max(values_e)
+        margin = RANDOM_MARGIN * (high - low) + max(TOLERANCE * max(abs(low), abs(high)), ROUNDOFF)
+        outside = [x for x in values_a if not low - margin <= x <= high + margin]
+        if outside:
+            return "%s: %g outside the recording's range %g..%g" % (name, outside[0], low, high)
+    return None
+
+
+def moment_difference(expected: Path, actual: Path) -> str | None:
+    """difference() of two csv files, each text's lines that hold a time of day (MOMENT) read as '<the moment>'."""
+    if not actual.exists():
+        return "no output"
+    (header_e, rows_e), (header_a, rows_a) = read_csv(expected), read_csv(actual)
+    return _difference(header_e, _without_moment(rows_e), header_a, _without_moment(rows_a))
+
+
+def _without_moment(rows):
+    return [["\n".join("<the moment>" if MOMENT.search(line) else line for line in value.split("\n"))
+             for value in row] for row in rows]
 
 
 # ---------------------------------------------------------------------------
@@ -556,19 +656,20 @@ def classify(results: Results, case: str, rec: str, on: str, traces: dict[str, P
     computes something else while the replay computes R's output shows replay's pinning at work."""
     recorded = reference(rec, case, suite)
     own = reference(on, case, suite)
+    compare = comparison(case)
     replay, original = results.runs[("replay", case, rec, on)], results.runs[("original", case, rec, on)]
-    replay_problem = problem_of(replay, recorded)
-    original_problem = problem_of(original, recorded)
+    replay_problem = problem_of(replay, recorded, compare)
+    original_problem = problem_of(original, recorded, compare)
     if replay_problem is None:
         # On its own release too: where the trace as it is does not do what the GUI did (a SaveData at no time).
         if original.status == 0 and original_problem is not None:
             return Verdict(PINNED, "the trace as it is: " + original_problem)
-        if on in traces and difference(recorded, own) is not None:
-            return Verdict(PINNED, f"ParaView {on}'s own recording: " + difference(recorded, own))
+        if on in traces and compare(recorded, own) is not None:
+            return Verdict(PINNED, f"ParaView {on}'s own recording: " + compare(recorded, own))
         return Verdict(SAME)
     if on not in traces:
         return Verdict(INEXPRESSIBLE, f"ParaView {on} has no such filter: " + replay_problem)
-    if on != rec and replay.status == 0 and difference(own, replay.output) is None:
+    if on != rec and replay.status == 0 and compare(own, replay.output) is None:
         return Verdict(CHANGED, replay_problem + f", as ParaView {on}'s own recording")
     lacking = _only_missing(replay_problem)
     if lacking and replay.status == 0 and original_problem == replay_problem and \
@@ -586,12 +687,13 @@ def _only_missing(problem: str) -> tuple[str, ...]:
     return tuple(found.group(1).split(", ")) if found else ()
 
 
-def problem_of(run: Run, reference: Path) -> str | None:
+def problem_of(run: Run, reference: Path, compare=difference) -> str | None:
+    """What is wrong with a run's output; `compare`: the case's comparison()."""
     if run.status is None:
         return "pvbatch died: " + _last_line(run.stderr)
     if run.status != 0:
         return "failed: " + _last_line(run.stderr)
-    return difference(reference, run.output)
+    return compare(reference, run.output)
 
 
 def _last_line(text: str) -> str:

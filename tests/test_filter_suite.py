@@ -216,6 +216,44 @@ def test_a_char_array_written_as_characters_is_compared_by_value(tmp_path):
     assert fs.difference(tmp_path / "numbers.csv", tmp_path / "other.csv") is not None
 
 
+def test_values_drawn_at_random_are_compared_by_the_recordings_range(tmp_path):
+    """Random Vectors (lengths 2..3): other draws in the same range are the same output; a length the default
+    speeds give (0..1), a column lost or another row count are seen; the deterministic columns compare as usual."""
+    reference = fs.SUITE / "5.11" / "random_vectors.csv"
+    compare = fs.comparison("random_vectors")
+    header, rows = fs.read_csv(reference)
+    quoted = ['"%s"' % name for name in header]
+    vector = [header.index(f"BrownianVectors:{i}") for i in range(3)]
+
+    def scaled(factor, row):  # the same direction, another length
+        return [repr(float(v) * factor) if i in vector else v for i, v in enumerate(row)]
+
+    _write(tmp_path / "redrawn.csv", quoted, [scaled(1.05 if i % 2 else 0.97, row) for i, row in enumerate(rows)])
+    assert compare(reference, tmp_path / "redrawn.csv") is None
+    assert fs.difference(reference, tmp_path / "redrawn.csv") is not None
+    _write(tmp_path / "default.csv", quoted, [scaled(0.3, row) for row in rows])
+    assert (compare(reference, tmp_path / "default.csv") or "").startswith("|BrownianVectors|: ")
+    _write(tmp_path / "fewer.csv", quoted, rows[1:])
+    assert compare(reference, tmp_path / "fewer.csv") == f"{len(rows) - 1} rows instead of {len(rows)}"
+    elevation = header.index("Elevation")
+    _write(tmp_path / "elevation.csv", quoted, [[("0.5" if i == elevation else v) for i, v in enumerate(row)]
+                                                for row in rows])
+    assert (compare(reference, tmp_path / "elevation.csv") or "").startswith("Elevation")
+    assert compare(reference, tmp_path / "missing.csv") == "no output"
+
+
+def test_the_time_of_the_run_is_left_out_of_environment_annotation(tmp_path):
+    """Each release writes the date in its own format: that line is left out, the others are compared."""
+    compare = fs.comparison("environment_annotation")
+    reference = fs.SUITE / "5.9" / "environment_annotation.csv"
+    assert compare(reference, fs.SUITE / "6.1" / "environment_annotation.csv") is None
+    assert fs.difference(reference, fs.SUITE / "6.1" / "environment_annotation.csv") is not None
+    _write(tmp_path / "path.csv", ['"Text"'], ['"Linux\nMon 1 Jan 2024 01:02:03 AM UTC\n/data/wave.vti"'])
+    assert (compare(reference, tmp_path / "path.csv") or "").startswith("Text: ")
+    _write(tmp_path / "user.csv", ['"Text"'], ['"alice\nLinux\nMon 1 Jan 2024 01:02:03 AM UTC\nwave.vti"'])
+    assert compare(reference, tmp_path / "user.csv") is not None
+
+
 # Traces that, run as they are by the release that recorded them, do not write what the GUI wrote. Their replays
 # do what the GUI did (replay/script/runtime.py: Save Data at the animation's time, inputs computed before a
 # choice they offer), so the replay's own-release cell is `pinned` where the trace runs.
@@ -250,7 +288,8 @@ def test_the_recordings_compute_their_references(suite):
     failures = []
     for case, traces in fs.cases().items():
         for rec in traces:
-            problem = fs.problem_of(results.runs[("original", case, rec, rec)], fs.reference(rec, case))
+            problem = fs.problem_of(results.runs[("original", case, rec, rec)], fs.reference(rec, case),
+                                    fs.comparison(case))
             if (problem is None) == (case in TRACE_IS_NOT_THE_GUI or (case, rec) in TRACE_IS_NOT_THE_GUI):
                 failures.append(f"{case} on {rec}: {problem or 'writes what the GUI wrote: not TRACE_IS_NOT_THE_GUI'}")
     assert not failures, "\n".join(failures)
