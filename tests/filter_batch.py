@@ -64,7 +64,8 @@ class Untouched:
     def __init__(self):
         import paraview._backwardscompatibilityhelper as helper
         self.places = [(servermanager.Proxy, "__setattr__"), (servermanager.Proxy, "__getattr__"),
-                       (servermanager.SourceProxy, "UpdatePipeline"), (helper, "GetProxy")]
+                       (servermanager.SourceProxy, "UpdatePipeline"), (helper, "GetProxy"),
+                       (servermanager.ParaViewPipelineController, "PostInitializeProxy")]
         self.values = [place.__dict__.get(name) for place, name in self.places]
         self.simple = None
 

@@ -254,6 +254,21 @@ def test_the_time_of_the_run_is_left_out_of_environment_annotation(tmp_path):
     assert compare(reference, tmp_path / "user.csv") is not None
 
 
+def test_alone_originals_run_in_a_pvbatch_of_their_own():
+    """ALONE's original traces leave their running release's batch for one of their own, run with ALONE_ENV; their
+    replays, other cases and other releases stay in the releases' batches."""
+    case, on = sorted(fs.ALONE)[0]
+    other = next(v for v in fs.VERSIONS if (case, v) not in fs.ALONE)
+    jobs = {on: [{"id": [kind, name, rec, on]} for kind in ("replay", "original") for name in (case, "slice")
+                 for rec in fs.VERSIONS],
+            other: [{"id": ["original", case, "5.11", other]}]}
+    batches = {name: (release, [tuple(j["id"]) for j in batch], env) for name, release, batch, env in fs.set_apart(jobs)}
+    assert batches[f"alone-{on}"] == (on, [("original", case, rec, on) for rec in fs.VERSIONS], fs.ALONE_ENV)
+    assert sorted(batches[f"on-{on}"][1]) == sorted(tuple(j["id"]) for j in jobs[on] if j["id"][:2] != ["original", case])
+    assert batches[f"on-{other}"] == (other, [("original", case, "5.11", other)], {})
+    assert set(batches) == {f"alone-{on}", f"on-{on}", f"on-{other}"}
+
+
 # Traces that, run as they are by the release that recorded them, do not write what the GUI wrote. Their replays
 # do what the GUI did (replay/script/runtime.py: Save Data at the animation's time, inputs computed before a
 # choice they offer), so the replay's own-release cell is `pinned` where the trace runs.

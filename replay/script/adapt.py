@@ -146,6 +146,12 @@ def _replay_install_setattr(recorded, running):
                         except ValueError:
                             continue
             _replay_lacks(self, name, value, "does not offer %r for %s.%s" % (value, _replay_type(self), name))
+        except Exception as error:
+            # A property this ParaView dropped and its compatibility refuses by name whatever the version asked
+            # (5.11+'s SPH Volume/Plane/Line Interpolator.CutoffArray): as one it does not have.
+            if type(error).__name__ != "NotSupportedException":
+                raise
+            _replay_lacks(self, name, value, "has no %s.%s" % (_replay_type(self), name))
 
     def _replay_getattr(self, name):
         try:
@@ -865,6 +871,36 @@ def _replay_install_proxies(recorded, running):
     helper.GetProxy = _replay_get_proxy
 
 
+# Array selections a release's filter has and the recording's release's filter lacked, with the value that selects
+# no array: 5.9's SPH Volume/Plane/Line Interpolators have a CutoffArray, which 5.10+ dropped; 5.9's domain picks
+# one of the particles' arrays for it (Mass), read as the kernel's cutoff distance (at the sampled point's index),
+# so a recording from 5.10+, which used the kernel's own cutoff, would compute otherwise there.
+_REPLAY_NO_ARRAY = {"CutoffArray": ""}
+
+
+def _replay_install_no_array(recorded):
+    """Once a new filter's properties have their domains' defaults (PostInitializeProxy, which would undo a value
+    set earlier), an array selection in _REPLAY_NO_ARRAY that the recording's filter did not have selects none.
+    Replaces ParaView's method each time (calling the server manager's own), not a wrapper of an earlier script."""
+    from paraview import servermanager
+
+    controller = servermanager.ParaViewPipelineController  # its methods come from __getattr__ (no attribute)
+
+    def PostInitializeProxy(self, proxy, *args):
+        result = self.SMController.PostInitializeProxy(getattr(proxy, "SMProxy", proxy), *args)
+        try:
+            defaults = recorded.get("created", {}).get(proxy.GetXMLName())
+            if defaults is not None:
+                for name, value in sorted(_REPLAY_NO_ARRAY.items()):
+                    if name not in defaults and proxy.GetProperty(name) is not None:
+                        proxy.SetPropertyWithName(name, value)
+        except Exception:
+            pass
+        return result
+
+    controller.PostInitializeProxy = PostInitializeProxy
+
+
 def _replay_adapt(recorded):
     """Adapt the running ParaView to a recording of another version (nothing to do on the same one)."""
     running = _replay_running_version()
@@ -876,6 +912,7 @@ def _replay_adapt(recorded):
     _replay_install_calls(recorded)
     if not _REPLAY_ARGS.get("native-look"):
         _replay_install_pins(recorded)
+        _replay_install_no_array(recorded)
     # paraview.simple is imported now, so a 4.x recording's `try: paraview.simple / except: from
     # paraview.simple import *` would skip its import: give it the names, as 4.x's pvpython did at start-up.
     exec("from paraview.simple import *", globals())

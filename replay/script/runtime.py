@@ -404,8 +404,9 @@ def _replay_install_computed_inputs():
     """Apply had computed what the user edited next; pvbatch has not. So a filter's input is computed when the
     recording connects it (_replay_compute_connected), and a choice the input's data offers (Extract Component's
     `Component = 'Z'`, which every tracer writes by name) that pvbatch still refuses, because the recording
-    changed that input since, is set again once the inputs are computed. Wraps ParaView's own setter each time,
-    not a wrapper of an earlier script (a sweep worker runs many)."""
+    changed that input since, is set again once the inputs are computed. The same setter readies 5.9's SPH
+    interpolators for Compute Shepard Sum off (_replay_shepard_sum). Wraps ParaView's own setter each time, not a
+    wrapper of an earlier script (a sweep worker runs many)."""
     from paraview import servermanager
 
     plain = getattr(servermanager, "_replay_plain_setattr", None)
@@ -413,6 +414,8 @@ def _replay_install_computed_inputs():
         plain = servermanager._replay_plain_setattr = servermanager.Proxy.__setattr__
 
     def _replay_setattr(self, name, value):
+        if name == "ComputeShepardSum" and not value:
+            _replay_shepard_sum(self)
         try:
             result = plain(self, name, value)
         except ValueError:
@@ -423,6 +426,51 @@ def _replay_install_computed_inputs():
         return result
 
     servermanager.Proxy.__setattr__ = _replay_setattr
+
+
+def _replay_shepard_sum(proxy):
+    """ParaView 5.9's SPH interpolators (VTK 9.0's vtkSPHInterpolator) never set their Shepard sum array pointer
+    at construction; a run with Compute Shepard Sum on sets it to null when done, a run with it off uses it as it
+    is: whatever the memory held. That is zero in a new pvbatch, but after other work (a sweep worker's earlier
+    runs, a batch) it is the garbage of freed memory, and 5.9's pvbatch crashes (SIGSEGV in Probe). Before the
+    sum is switched off, the filter runs once with it on, on one particle and no point to sample (microseconds),
+    as a new process would have it. Takes the filter's own object: not in a client-server session."""
+    from paraview import servermanager
+
+    manager = servermanager.vtkSMProxyManager
+    if (manager.GetVersionMajor(), manager.GetVersionMinor()) >= (5, 10):
+        return
+    try:
+        import vtkmodules.vtkFiltersPoints  # noqa: F401  (the object as vtkSPHInterpolator, not its base)
+        from vtkmodules.vtkCommonCore import vtkCollection, vtkInformation, vtkInformationVector, vtkPoints
+        from vtkmodules.vtkCommonDataModel import vtkDataObject, vtkPolyData
+        from vtkmodules.vtkCommonExecutionModel import vtkDemandDrivenPipeline
+
+        algorithm = proxy.GetClientSideObject()
+        if algorithm is None or not algorithm.IsA("vtkSPHInterpolator"):
+            return
+        particle = vtkPolyData()
+        particle.SetPoints(vtkPoints())
+        particle.GetPoints().InsertNextPoint(0.0, 0.0, 0.0)
+        inputs = vtkCollection()
+        for data in (vtkPolyData(), particle):  # port 0: the points sampled, port 1: the particles
+            vector = vtkInformationVector()
+            vector.Append(vtkInformation())
+            vector.GetInformationObject(0).Set(vtkDataObject.DATA_OBJECT(), data)
+            inputs.AddItem(vector)
+        outputs = vtkInformationVector()
+        outputs.Append(vtkInformation())
+        outputs.GetInformationObject(0).Set(vtkDataObject.DATA_OBJECT(), vtkPolyData())
+        request = vtkInformation()
+        request.Set(vtkDemandDrivenPipeline.REQUEST_DATA())
+        summing = algorithm.GetComputeShepardSum()
+        algorithm.SetComputeShepardSum(1)
+        try:
+            algorithm.ProcessRequest(request, inputs, outputs)
+        finally:
+            algorithm.SetComputeShepardSum(summing)
+    except Exception:
+        pass
 
 
 def _replay_compute_connected(proxy, name, value):
