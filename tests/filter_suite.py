@@ -591,14 +591,20 @@ def by_running_release(cells: dict[tuple[str, str], list[dict]]) -> dict[str, li
 # start, its 4 jobs here 1 s) rather than one for each.
 ALONE = {("sph_volume_interpolator", "5.9")}
 ALONE_ENV = {"GLIBC_TUNABLES": "glibc.malloc.perturb=255:glibc.malloc.tcache_count=0"}
+# Cases whose every job (replays and originals, on every release) goes to that pvbatch too. Rectilinear Grid
+# Connectivity reads one id past the end of each block's face list (valgrind: an invalid read, on every release): in
+# a batch after other scripts, what lies there made 5.11 abort once (vtkPolyData::GetCell: numPts == 4) and 6.1 die
+# once. A user's pvbatch runs one script: so does this, after nothing but the other set-apart jobs.
+ALONE_CASES = {"rectilinear_grid_connectivity"}
 
 
 def set_apart(batches: dict[str, list[dict]]) -> list[tuple[str, str, list[dict], dict]]:
     """The pvbatch processes to run, as (name, release, jobs, environment): each release's batch, and ALONE's
-    originals on that release in one of their own."""
+    originals and ALONE_CASES' jobs on that release in one of their own."""
     out = []
     for on, jobs in batches.items():
-        apart = [job for job in jobs if job["id"][0] == "original" and (job["id"][1], on) in ALONE]
+        apart = [job for job in jobs if job["id"][1] in ALONE_CASES
+                 or job["id"][0] == "original" and (job["id"][1], on) in ALONE]
         out.append((f"on-{on}", on, [job for job in jobs if job not in apart], {}))
         if apart:
             out.append((f"alone-{on}", on, apart, ALONE_ENV))
