@@ -14,7 +14,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import sys
 import time
 import traceback
@@ -29,17 +28,18 @@ GROUPS = ("extractors", "representations", "scalar_bars", "views", "layouts", "l
           "piecewise_functions", "transfer_2d_functions", "sources")
 
 
-# The replay preamble (replay/versions.py compatibility_preamble): the recorded version, set on a newer ParaView.
-PREAMBLE = re.compile(r"_replay_running > \((\d+), (\d+)\):\n\s+paraview\.compatibility\.major")
-RUNNING = (servermanager.vtkSMProxyManager.GetVersionMajor(), servermanager.vtkSMProxyManager.GetVersionMinor())
+def _worker_driver():
+    """replay's sweep worker driver (stdlib and paraview only, as this file): its reading of the mode a script sets."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "replay", "batch", "worker_driver.py")
+    spec = importlib.util.spec_from_file_location("replay_worker_driver", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+compatibility_of = _worker_driver().mode_of
 imported_with = [(None, None)]
-
-
-def compatibility_of(source):
-    match = PREAMBLE.search(source)
-    if match and RUNNING > (int(match.group(1)), int(match.group(2))):
-        return int(match.group(1)), int(match.group(2))
-    return None, None
 
 
 def import_simple_for(mode):

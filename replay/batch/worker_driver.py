@@ -21,11 +21,13 @@ import contextlib
 import io
 import json
 import os
+import re
 import sys
 import traceback
 
 MARK = "\x1ereplay-worker "
 
+import paraview  # noqa: E402
 from paraview import servermanager  # noqa: E402
 import paraview.simple as simple  # noqa: E402
 
@@ -147,6 +149,7 @@ class State:
     depth = 0
     executions = {}       # "Name#i" -> times the proxy's algorithm executed during this run
     observed = set()
+    mode = (None, None)   # the compatibility mode paraview.simple's functions were made for (at import: none)
 
 
 def _count_executions(key, proxy):
@@ -268,6 +271,39 @@ def _unwrap(name):
     return value
 
 
+# The replay preamble (replay/versions.py compatibility_preamble) sets the recording's version as ParaView's
+# compatibility mode before the script imports paraview.simple, which makes its functions for that mode: on 5.13
+# a 5.9 recording's GenerateIds is then the deprecated name of Point And Cell Ids, without it the legacy Generate
+# Id Scalars, which computes otherwise (the input's active scalars dropped). A plain pvbatch run gets simple
+# made for its script's mode: so does every run here, not only those after a run of the same mode.
+PREAMBLE = re.compile(r"_replay_running > \((\d+), (\d+)\):\n\s+paraview\.compatibility\.major")
+RUNNING = (servermanager.vtkSMProxyManager.GetVersionMajor(), servermanager.vtkSMProxyManager.GetVersionMinor())
+
+
+def mode_of(source):
+    """The compatibility mode a script sets before importing paraview.simple, on this release: (None, None)
+    when it sets none (a recording of this release or newer: the preamble sets it on newer releases only)."""
+    match = PREAMBLE.search(source)
+    if match and RUNNING > (int(match.group(1)), int(match.group(2))):
+        return int(match.group(1)), int(match.group(2))
+    return None, None
+
+
+def functions_for(mode):
+    """paraview.simple's source and filter functions as a script that sets `mode` first gets them."""
+    paraview.compatibility.major, paraview.compatibility.minor = mode
+    if mode == State.mode:
+        return
+    names = vars(simple)
+    made = [name for name, value in names.items()
+            if getattr(value, "_replay_memoized", False) or hasattr(value, "__paraview_create_object_tag")]
+    for name in made:
+        del names[name]
+    simple._add_functions(names)
+    _wrap_simple()
+    State.mode = mode
+
+
 def reset_session():
     """A fresh ParaView session, as a new pvbatch process has; functions are rebuilt for the new connection."""
     _unwrap("ResetSession")()
@@ -326,7 +362,9 @@ def run_job(job):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             with open(script, "rb") as handle:
-                code = compile(handle.read(), script, "exec")
+                source = handle.read()
+            functions_for(mode_of(source.decode("utf-8", "replace")))
+            code = compile(source, script, "exec")
             exec(code, {"__name__": "__main__", "__file__": script, "__builtins__": __builtins__})
         except SystemExit as stop:
             if stop.code is None or stop.code == 0:
