@@ -384,3 +384,29 @@ def test_timeout_is_named_in_the_row(timing_out):
     assert rows[1]["slurm_state"] == "TIMEOUT", rows
     assert "stopped by SLURM (TIMEOUT: the task reached its time limit" in rows[1]["error"]
     assert "TIMEOUT" in (out / "manifest.csv").read_text()
+
+
+def test_the_waiting_sweep_asks_squeue_less_and_less_often_and_still_ends_at_once(slurm, gated, tmp_path):
+    """squeue asks the controller a whole cluster shares: while the runs are held (25 s), the waiting sweep asks it
+    a handful of times, not every second; the runs' status files still end the wait as soon as the gate opens."""
+    shim, calls = tmp_path / "bin", tmp_path / "squeue.calls"
+    shim.mkdir()
+    real = subprocess.run(["sh", "-c", "command -v squeue"], capture_output=True, text=True).stdout.strip()
+    (shim / "squeue").write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {real} "$@"\n')
+    (shim / "squeue").chmod(0o755)
+    out, gate = tmp_path / "study", tmp_path / "gate"
+    env = dict(os.environ, PATH=f"{shim}:{os.environ['PATH']}", REPLAY_TEST_GATE=str(gate))
+    args = (gated, "--table", _table(tmp_path, 2), "--backend", "slurm", "--runs-per-task", "2", "-o", out)
+    said = tmp_path / "said.err"
+    proc = _start(args, env, said)
+    _until(lambda: (out / "Radius=1,Mode=ok" / "waiting").exists(), "the first run to start", 180)
+    before = len(calls.read_text().splitlines())
+    time.sleep(25)
+    asked = len(calls.read_text().splitlines()) - before
+    assert 2 <= asked <= 6, f"squeue asked {asked} times in 25 s"
+    gate.touch()
+    opened = time.monotonic()
+    proc.wait(timeout=120)
+    assert proc.returncode == 0, _text(said)
+    assert time.monotonic() - opened < 15, "the wait did not end when the runs wrote their status"
+    assert [r["status"] for r in _rows(out)] == ["ok", "ok"]

@@ -594,13 +594,16 @@ def _as_jobs(jobs) -> list[dict]:
     return list(jobs)
 
 
+SQUEUE_EVERY = 15.0  # seconds: the longest pause between squeue calls while the runs' status files are watched
+
+
 def wait(jobs, *, poll: float = 1.0, on_progress: Optional[Callable[[int], None]] = None,
          count: Optional[Callable[[int], int]] = None) -> None:
     """Block until no task of the jobs (a job id, or jobs.json entries) is queued or running, or count says no
     run is left; Ctrl-C cancels the jobs (Cancelled names them). on_progress gets the number of tasks left, or
     count(tasks left) (the runs left) when given. A hang-up (SIGHUP) ends the waiting process, never the jobs."""
     jobs = _as_jobs(jobs)
-    failures, last = 0, None
+    failures, last, between = 0, None, poll
     try:
         while True:
             listed = slurm_jobs.tasks_listed(jobs)
@@ -623,14 +626,18 @@ def wait(jobs, *, poll: float = 1.0, on_progress: Optional[Callable[[int], None]
             if not (count and left):
                 time.sleep(poll)
                 continue
-            # Between squeue calls the runs' own status files tell sooner that the last run is done.
-            deadline = time.monotonic() + poll
+            # Between squeue calls the runs' own status files tell sooner that a run is done, so squeue, which
+            # asks the controller the whole cluster shares, is asked less and less often: it only tells of jobs
+            # that ended without them (a crash, scancel). A day-long study asks it every SQUEUE_EVERY seconds.
+            deadline = time.monotonic() + between
+            between = min(between * 2, max(poll, SQUEUE_EVERY))
             while time.monotonic() < deadline:
                 time.sleep(min(poll, max(0.2, shown / 1000)))  # stat calls: fewer while many runs are left
                 shown = count(left)
+                if on_progress and shown != last:
+                    on_progress(shown)
+                last = shown
                 if shown == 0:
-                    if on_progress and shown != last:
-                        on_progress(shown)
                     return
     except KeyboardInterrupt:
         raise Cancelled(cancel(jobs)) from None
