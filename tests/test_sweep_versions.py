@@ -43,3 +43,32 @@ def test_a_5_9_recording_swept_on_5_13_computes_what_a_plain_run_computes_in_eve
     assert len(outputs) == 3, outputs
     for output in outputs:
         assert output.read_bytes() == expected, (output, _header(output))
+
+
+def test_a_filter_that_runs_python_with_itself_computes_in_a_sweep_what_a_plain_run_computes(tmp_path):
+    """The worker wraps each algorithm in Python to watch it before the algorithm first executes; VTK then gave
+    Python Calculator the class of its nearest imported base (its own module is imported by the calculator's
+    Python code, later) for the rest of the worker: paraview.detail.calculator failed on it and the runs wrote
+    the input without the computed array. The worker imports paraview.modules' wrappers first (import_wrappers)."""
+    fs.install_data()
+    pvbatch = paraview_program("pvbatch", "5.13")
+    script = tmp_path / "python_calculator_replay.py"
+    converted = run_replay("convert", fs.SUITE / "5.9" / "python_calculator.py", "-o", script, "-q")
+    assert converted.returncode == 0, converted.stderr
+    recorded = "/tmp/replay-fixtures/data/filters/wave.vti"
+    copy = tmp_path / "wave.vti"
+    shutil.copy(recorded, copy)
+
+    plain = run_replay("run", script, "--pvbatch", pvbatch, "--output-dir", tmp_path / "plain", timeout=300)
+    assert plain.returncode == 0, plain.stderr
+    expected = (tmp_path / "plain" / "python_calculator.csv").read_bytes()
+    assert _header(tmp_path / "plain" / "python_calculator.csv") == ["RTData", "root"]
+
+    # The second file makes the worker start a new session: the class VTK chose stays for the whole process.
+    swept = run_replay("sweep", script, "--pvbatch", pvbatch, "--grid", f"FileName={recorded},{copy}", "-o",
+                       tmp_path / "study", timeout=600)
+    assert swept.returncode == 0, swept.stderr
+    outputs = sorted((tmp_path / "study").glob("*/python_calculator.csv"))
+    assert len(outputs) == 2, outputs
+    for output in outputs:
+        assert output.read_bytes() == expected, (output, _header(output))
