@@ -7,6 +7,7 @@ otherwise than the others."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 
 import filter_suite as fs
@@ -72,3 +73,32 @@ def test_a_filter_that_runs_python_with_itself_computes_in_a_sweep_what_a_plain_
     assert len(outputs) == 2, outputs
     for output in outputs:
         assert output.read_bytes() == expected, (output, _header(output))
+
+
+def test_random_attributes_swept_draws_the_numbers_a_plain_run_draws_in_kept_runs(tmp_path):
+    """VTK's random numbers come from one sequence per process, which every new pvbatch starts at the same seed;
+    the worker's kept runs went on where the run before had stopped and wrote other random values than `replay
+    run` with the same value. Each run of the worker starts the sequence anew (restart_random_sequence)."""
+    pvbatch = paraview_program("pvbatch", "5.13")
+    fs.install_data()
+    script = tmp_path / "random_attributes_replay.py"
+    converted = run_replay("convert", fs.SUITE / "5.9" / "random_attributes.py", "-o", script, "-q",
+                           "--param", "randomAttributes1.ComponentRange")
+    assert converted.returncode == 0, converted.stderr
+    values = {"recorded": ["1000.0", "2000.0"], "wider": ["1250.0", "2500.0"]}
+    expected = {}
+    for name, words in values.items():
+        plain = run_replay("run", script, "--pvbatch", pvbatch, "--output-dir", tmp_path / name,
+                           "--ComponentRange", *words, timeout=300)
+        assert plain.returncode == 0, plain.stderr
+        expected[" ".join(words)] = (tmp_path / name / "random_attributes.vtp").read_bytes()
+
+    swept = run_replay("sweep", script, "--pvbatch", pvbatch, "--grid",
+                       "ComponentRange=" + ",".join(" ".join(w) for w in values.values()), "-o", tmp_path / "study",
+                       timeout=600)
+    assert swept.returncode == 0, swept.stderr
+    manifest = json.loads((tmp_path / "study" / "manifest.json").read_text())
+    assert [run["pipeline"] for run in manifest["runs"]] == ["new", "kept"]
+    for run in manifest["runs"]:
+        written = (tmp_path / "study" / run["folder"] / "random_attributes.vtp").read_bytes()
+        assert written == expected[run["params"]["ComponentRange"]], run["folder"]

@@ -175,6 +175,28 @@ def import_wrappers():
             pass
 
 
+# VTK's random numbers (vtkMath::Random: Random Attributes, Random Vectors, ...) come from one sequence per process,
+# which a new pvbatch starts at the same seed: every plain run of a script draws the same numbers, while the
+# worker's runs went on where the run before had stopped (on 5.13 the kept runs of a swept 5.9 Random Attributes
+# wrote other values than `replay run` with the same value). Each run starts the sequence where pvbatch starts it.
+try:
+    from vtkmodules.vtkCommonCore import vtkMath as _vtk_math
+
+    START_SEED = _vtk_math.GetSeed()  # nothing drew a number yet: pvbatch's own start (1177)
+except Exception:  # noqa: BLE001
+    _vtk_math, START_SEED = None, None
+
+
+def restart_random_sequence():
+    """vtkMath's sequence as a new process has it. RandomSeed(s) sets s then steps the Park-Miller sequence
+    (seed * 16807 mod 2^31-1) three times, and no call sets the seed alone: set the s those steps take to the
+    start seed."""
+    if _vtk_math is None or START_SEED is None or _vtk_math.GetSeed() == START_SEED:
+        return
+    modulus = 2147483647
+    _vtk_math.RandomSeed(START_SEED * pow(16807 ** 3, -1, modulus) % modulus)
+
+
 def _count_executions(key, proxy):
     if key in State.observed:
         return
@@ -374,6 +396,7 @@ def run_job(job):
     else:
         clear_view_side()
     State.calls, State.executions = {}, {}
+    restart_random_sequence()
     script = job["script"]
     cwd = job.get("cwd") or os.getcwd()
     os.chdir(cwd)
