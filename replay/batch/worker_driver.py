@@ -152,6 +152,51 @@ class State:
     mode = (None, None)   # the compatibility mode paraview.simple's functions were made for (at import: none)
 
 
+def import_wrappers():
+    """Import every paraview.modules wrapper module, before the worker wraps any algorithm in Python.
+
+    VTK gives a C++ object the Python class of the nearest class already imported and keeps that choice for
+    the rest of the process. The worker wraps each proxy's algorithm to watch it (_count_executions) as soon as
+    the proxy is made, before it first executes: a filter that calls Python with itself when it executes, and
+    imports its own module only there, then got a base class and failed, in every run of the worker. On 5.13
+    Annotate Attribute Data and Python Annotation wrote "(error)" (paraview.detail.annotation found no
+    GetCurrentInputDataObject on a vtkTableAlgorithm) where a plain run writes the value, Python Calculator
+    wrote its input without the computed array. With the modules imported every algorithm gets its own class,
+    as in a plain run (0.1-0.2 s at the worker's start, while replay still plans the sweep)."""
+    import importlib
+    import pkgutil
+
+    import paraview.modules
+
+    for _, name, _ in pkgutil.iter_modules(paraview.modules.__path__):
+        try:
+            importlib.import_module("paraview.modules." + name)
+        except Exception:  # noqa: BLE001 - a module that cannot load wraps nothing a run can make
+            pass
+
+
+# VTK's random numbers (vtkMath::Random: Random Attributes, Random Vectors, ...) come from one sequence per process,
+# which a new pvbatch starts at the same seed: every plain run of a script draws the same numbers, while the
+# worker's runs went on where the run before had stopped (on 5.13 the kept runs of a swept 5.9 Random Attributes
+# wrote other values than `replay run` with the same value). Each run starts the sequence where pvbatch starts it.
+try:
+    from vtkmodules.vtkCommonCore import vtkMath as _vtk_math
+
+    START_SEED = _vtk_math.GetSeed()  # nothing drew a number yet: pvbatch's own start (1177)
+except Exception:  # noqa: BLE001
+    _vtk_math, START_SEED = None, None
+
+
+def restart_random_sequence():
+    """vtkMath's sequence as a new process has it. RandomSeed(s) sets s then steps the Park-Miller sequence
+    (seed * 16807 mod 2^31-1) three times, and no call sets the seed alone: set the s those steps take to the
+    start seed."""
+    if _vtk_math is None or START_SEED is None or _vtk_math.GetSeed() == START_SEED:
+        return
+    modulus = 2147483647
+    _vtk_math.RandomSeed(START_SEED * pow(16807 ** 3, -1, modulus) % modulus)
+
+
 def _count_executions(key, proxy):
     if key in State.observed:
         return
@@ -351,6 +396,7 @@ def run_job(job):
     else:
         clear_view_side()
     State.calls, State.executions = {}, {}
+    restart_random_sequence()
     script = job["script"]
     cwd = job.get("cwd") or os.getcwd()
     os.chdir(cwd)
@@ -387,6 +433,7 @@ def main():
     # The scripts' _replay_stop ends a run with SystemExit here, never the worker (script/runtime.py).
     os.environ["REPLAY_SWEEP_WORKER"] = "1"
     # Ready before the first job arrives (replay still plans the sweep meanwhile).
+    import_wrappers()
     _wrap_simple()
     # pvbatch replaces sys.stdin/sys.stdout with its own capture objects: talk over the real descriptors.
     channel = io.open(os.dup(1), "w", encoding="utf-8")
