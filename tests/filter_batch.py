@@ -38,7 +38,8 @@ def _worker_driver():
     return module
 
 
-compatibility_of = _worker_driver().mode_of
+worker_driver = _worker_driver()
+compatibility_of = worker_driver.mode_of
 imported_with = [(None, None)]
 
 
@@ -127,7 +128,8 @@ def run(job):
         try:
             with open(script, "rb") as handle:
                 code = compile(handle.read(), script, "exec")
-            exec(code, {"__name__": "__main__", "__file__": script, "__builtins__": __builtins__})
+            with worker_driver.as_main(script) as namespace:
+                exec(code, namespace)
         except SystemExit as stop:
             status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
             if not isinstance(stop.code, (int, type(None))):

@@ -24,6 +24,7 @@ import os
 import re
 import sys
 import traceback
+import types
 
 MARK = "\x1ereplay-worker "
 
@@ -383,6 +384,22 @@ def clear_view_side():
     State.fresh = False
 
 
+@contextlib.contextmanager
+def as_main(script):
+    """The namespace a script runs in, registered as the module `__main__` meanwhile, as under pvbatch: ParaView
+    runs a Programmable Filter's code in sys.modules["__main__"] (its numpy names land there), which pvbatch's
+    script is. A run here meets what a plain run meets."""
+    module = types.ModuleType("__main__")
+    module.__file__ = script
+    module.__dict__["__builtins__"] = __builtins__
+    previous = sys.modules.get("__main__")
+    sys.modules["__main__"] = module
+    try:
+        yield module.__dict__
+    finally:
+        sys.modules["__main__"] = previous
+
+
 def run_job(job):
     reset = job.get("session") != State.session or State.dirty
     if reset and State.pristine:
@@ -411,7 +428,8 @@ def run_job(job):
                 source = handle.read()
             functions_for(mode_of(source.decode("utf-8", "replace")))
             code = compile(source, script, "exec")
-            exec(code, {"__name__": "__main__", "__file__": script, "__builtins__": __builtins__})
+            with as_main(script) as namespace:
+                exec(code, namespace)
         except SystemExit as stop:
             if stop.code is None or stop.code == 0:
                 returncode = 0

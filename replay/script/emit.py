@@ -134,6 +134,7 @@ def assemble(*, source_name: str, script_name: str, command: str, source_text: s
         "_REPLAY_ARGS.update(_replay_parse_args(_REPLAY_SPEC, _replay_sys.argv[1:]))",
         "_replay_sys.excepthook = _replay_excepthook",
         "_replay_crash_report()",
+        "_replay_own_main()",
         "",
     ]
     lines += list(preamble)

@@ -95,6 +95,21 @@ def _replay_crash_report():
         pass
 
 
+def _replay_own_main():
+    """ParaView runs a Programmable Filter's (Source's, Annotation's) code in the module `__main__`, which under
+    pvbatch is this script: its `from paraview.vtk.numpy_interface.algorithms import *` and numpy's names took
+    the place of the script's builtins (any, all, max, min, sum, abs, round, bool, pow, divmod), and it sets
+    `inputs` and `output` there. After the first such filter ran, the script's own check of a written file
+    called numpy's any and stopped a run whose file was whole. ParaView gets a `__main__` of its own; the script
+    keeps its names (the module it was stays alive beside it)."""
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__dict__["__builtins__"] = __builtins__
+    _replay_sys._replay_script_main = _replay_sys.modules.get("__main__")
+    _replay_sys.modules["__main__"] = main
+
+
 def _replay_stop(status, message=None):
     """Stop before the recording runs (--help, a bad value). Under `mpiexec pvbatch` a plain sys.exit
     leaves the other ranks waiting for rank 0 forever, or mpiexec reports an improper exit: release
