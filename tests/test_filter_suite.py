@@ -347,7 +347,7 @@ TRACE_IS_NOT_THE_GUI = {
     # a first read), not the scene's time the GUI wrote at.
     "exodus_reader": "time", "exodus_reader_cells": "time", "exodus_reader_modes": "time", "ioss_reader": "time",
     "ioss_reader_cells": "time", "legacy_vtk_series": "time", "pvd_reader": "time", "png_series_time": "time",
-    "openfoam_reader": "time", "openfoam_reader_cells": "time",
+    "openfoam_reader": "time", "openfoam_reader_cells": "time", "xml_series_time_array": "time",
 }
 
 
