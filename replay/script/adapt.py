@@ -127,6 +127,8 @@ def _replay_install_setattr(recorded, running):
             return original_set(self, name, value)
         if isinstance(value, str) and ("%" in value or "{" in value):
             value = _replay_format(self, name, value, recorded)
+        if name == "MeshRegions":
+            value = _replay_mesh_regions(self, value)
         try:
             return original_set(self, name, value)
         except AttributeError as error:
@@ -660,6 +662,38 @@ def _replay_sub_proxy(proxy, name, recorded, original_get):
     if _replay_group(proxy) not in ("sources", "filters"):
         return None
     return _ReplayOnto(proxy)
+
+
+# 5.10 (VTK 9.1) named the OpenFOAM reader's boundary patches 'patch/<name>' in its Mesh Regions; 5.9 named them
+# '<name>'. A region the running reader does not offer is given under the other release's name where it offers
+# that one (internalMesh, lagrangian/..., the zones kept their names).
+_REPLAY_PATCH = "patch/"
+
+
+def _replay_mesh_regions(proxy, value):
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        return value
+    try:
+        domain = proxy.GetProperty("MeshRegions").SMProperty.FindDomain("vtkSMArraySelectionDomain")
+        offered = [domain.GetString(i) for i in range(domain.GetNumberOfStrings())]
+        if any(n not in offered for n in names):
+            proxy.UpdatePipelineInformation()  # the domain lists the regions of the file given now
+            offered = [domain.GetString(i) for i in range(domain.GetNumberOfStrings())]
+    except Exception:
+        return value
+
+    def other(name):
+        if name in offered:
+            return name
+        if _REPLAY_PATCH + name in offered:
+            return _REPLAY_PATCH + name
+        if name.startswith(_REPLAY_PATCH) and name[len(_REPLAY_PATCH):] in offered:
+            return name[len(_REPLAY_PATCH):]
+        return name
+
+    mapped = [other(n) for n in names]
+    return mapped[0] if isinstance(value, str) else type(value)(mapped)
 
 
 # -- filters: renamed ones, legacy proxies a release dropped, defaults that changed --------------------------------

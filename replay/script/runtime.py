@@ -419,9 +419,10 @@ def _replay_install_computed_inputs():
     """Apply had computed what the user edited next; pvbatch has not. So a filter's input is computed when the
     recording connects it (_replay_compute_connected), and a choice the input's data offers (Extract Component's
     `Component = 'Z'`, which every tracer writes by name) that pvbatch still refuses, because the recording
-    changed that input since, is set again once the inputs are computed. The same setter readies 5.9's SPH
-    interpolators for Compute Shepard Sum off (_replay_shepard_sum). Wraps ParaView's own setter each time, not a
-    wrapper of an earlier script (a sweep worker runs many)."""
+    changed that input since, is set again once the inputs are computed; a reader the recording edits after
+    creating it is computed first, as its File > Open's Apply had (_replay_compute_applied). The same setter
+    readies 5.9's SPH interpolators for Compute Shepard Sum off (_replay_shepard_sum). Wraps ParaView's own
+    setter each time, not a wrapper of an earlier script (a sweep worker runs many)."""
     from paraview import servermanager
 
     plain = getattr(servermanager, "_replay_plain_setattr", None)
@@ -429,6 +430,8 @@ def _replay_install_computed_inputs():
         plain = servermanager._replay_plain_setattr = servermanager.Proxy.__setattr__
 
     def _replay_setattr(self, name, value):
+        if not name.startswith("_"):
+            _replay_compute_applied(self)
         if name == "ComputeShepardSum" and not value:
             _replay_shepard_sum(self)
         try:
@@ -441,6 +444,31 @@ def _replay_install_computed_inputs():
         return result
 
     servermanager.Proxy.__setattr__ = _replay_setattr
+
+
+_REPLAY_APPLIED = set()  # the sources _replay_compute_applied computed
+
+
+def _replay_compute_applied(proxy):
+    """File > Open's Apply had read the file before the user changed the reader: a source (a reader: no input)
+    that the recording edits after the lines that created it is computed then, once, at the scene's time. A reader
+    may take a property into account only once it has read: OpenFOAM's Skip Zero Time switched off before its
+    first read is never seen (its time steps stay those without 0: the recording's time 0 is read as 0.5).
+    Anything going wrong here is left to the recording's own next step."""
+    try:
+        frame = _replay_sys._getframe(2)
+        while frame is not None and (frame.f_globals is not globals() or
+                                     frame.f_code.co_name.startswith(("_replay", "_Replay"))):
+            frame = frame.f_back
+        key = id(proxy.SMProxy)
+        if frame is None or key in _REPLAY_APPLIED or proxy.SMProxy.GetXMLGroup() != "sources":
+            return
+        if _replay_defaults_block(frame):
+            return  # the lines creating it: the GUI's first Apply comes after them
+        _REPLAY_APPLIED.add(key)
+        _replay_compute([proxy])
+    except Exception:
+        pass
 
 
 def _replay_shepard_sum(proxy):
