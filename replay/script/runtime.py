@@ -447,24 +447,27 @@ def _replay_install_computed_inputs():
 
 
 _REPLAY_APPLIED = set()  # the sources _replay_compute_applied computed
+# Readers that take a property into account only once they have read: OpenFOAM's Skip Zero Time switched off
+# before its first read is never seen (its time steps stay those without 0: the recording's time 0 is read as
+# 0.5). Only these are read first: any other reader would read the whole file twice (every array, then the ones
+# the recording keeps), as the GUI did on the small data but a cluster run of the full data need not.
+_REPLAY_READ_FIRST = ("OpenFOAMReader",)
 
 
 def _replay_compute_applied(proxy):
-    """File > Open's Apply had read the file before the user changed the reader: a source (a reader: no input)
-    that the recording edits after the lines that created it is computed then, once, at the scene's time. A reader
-    may take a property into account only once it has read: OpenFOAM's Skip Zero Time switched off before its
-    first read is never seen (its time steps stay those without 0: the recording's time 0 is read as 0.5).
+    """File > Open's Apply had read the file before the user changed the reader: a reader of _REPLAY_READ_FIRST
+    that the recording edits after the lines that created it is computed then, once, at the scene's time.
     Anything going wrong here is left to the recording's own next step."""
     try:
+        key = id(proxy.SMProxy)
+        if key in _REPLAY_APPLIED or proxy.SMProxy.GetXMLName() not in _REPLAY_READ_FIRST:
+            return
         frame = _replay_sys._getframe(2)
         while frame is not None and (frame.f_globals is not globals() or
                                      frame.f_code.co_name.startswith(("_replay", "_Replay"))):
             frame = frame.f_back
-        key = id(proxy.SMProxy)
-        if frame is None or key in _REPLAY_APPLIED or proxy.SMProxy.GetXMLGroup() != "sources":
-            return
-        if _replay_defaults_block(frame):
-            return  # the lines creating it: the GUI's first Apply comes after them
+        if frame is None or _replay_defaults_block(frame):
+            return  # not the recording's line, or the lines creating it: the GUI's first Apply comes after them
         _REPLAY_APPLIED.add(key)
         _replay_compute([proxy])
     except Exception:
