@@ -121,10 +121,11 @@ def _order(columns, names, scales, shift):
     return sorted(range(count), key=key)
 
 
-def difference(expected: Path, actual: Path, without: tuple[str, ...] = ()) -> str | None:
+def difference(expected: Path, actual: Path, without: tuple[str, ...] = (), tables=None) -> str | None:
     """None when `actual` holds the data of `expected`: the same columns and rows, every value within the
     tolerance, rows in any order. Else what differs, in a few words. A VTK file (read_vtk) is compared table by
-    table: points, cells, field arrays. `without`: columns of `expected` left out."""
+    table: points, cells, field arrays. `without`: columns of `expected` left out; `tables`: how two tables
+    are compared (header_e, rows_e, header_a, rows_a) -> what differs, _difference unless a case says otherwise."""
     if not actual.exists():
         return "no output"
     tables_e, tables_a = read_tables(expected), read_tables(actual)
@@ -134,7 +135,7 @@ def difference(expected: Path, actual: Path, without: tuple[str, ...] = ()) -> s
     if list(tables_e) != list(tables_a):
         return "parts differ: %s instead of %s" % (", ".join(tables_a) or "none", ", ".join(tables_e) or "none")
     for part, (header_e, rows_e) in tables_e.items():
-        problem = _difference(header_e, rows_e, *tables_a[part])
+        problem = (tables or _difference)(header_e, rows_e, *tables_a[part])
         if problem is not None:
             return f"{part}: {problem}" if part else problem
     return None
@@ -211,7 +212,7 @@ def comparison(case: str):
     if case in RANDOM_ARRAYS:
         return lambda expected, actual: random_difference(expected, actual, RANDOM_ARRAYS[case])
     if case in MOMENT_CASES:
-        return moment_difference
+        return lambda expected, actual: difference(expected, actual, tables=_moment_difference)
     return difference
 
 
@@ -223,23 +224,17 @@ def _array_of(column: str) -> str:
 
 def random_difference(expected: Path, actual: Path, arrays: tuple[str, ...]) -> str | None:
     """difference(), with the columns of `arrays` compared by range alone (_outside_range)."""
-    if not actual.exists():
-        return "no output"
-    tables_e, tables_a = read_tables(expected), read_tables(actual)
-    if list(tables_e) != list(tables_a):
-        return "parts differ: %s instead of %s" % (", ".join(tables_a) or "none", ", ".join(tables_e) or "none")
-    for part, (header_e, rows_e) in tables_e.items():
-        header_a, rows_a = tables_a[part]
+    def tables(header_e, rows_e, header_a, rows_a):
         drawn = [name for name in header_e if _array_of(name) in arrays or f"|{_array_of(name)}|" in arrays]
         problem = _columns_differ(header_e, header_a)
         problem = problem or _outside_range(header_e, rows_e, header_a, rows_a, drawn, arrays)
-        if problem is None:
-            kept_e, kept_a = ([i for i, n in enumerate(h) if n not in drawn] for h in (header_e, header_a))
-            problem = _difference([header_e[i] for i in kept_e], [[r[i] for i in kept_e] for r in rows_e],
-                                  [header_a[i] for i in kept_a], [[r[i] for i in kept_a] for r in rows_a])
         if problem is not None:
-            return f"{part}: {problem}" if part else problem
-    return None
+            return problem
+        kept_e, kept_a = ([i for i, n in enumerate(h) if n not in drawn] for h in (header_e, header_a))
+        return _difference([header_e[i] for i in kept_e], [[r[i] for i in kept_e] for r in rows_e],
+                           [header_a[i] for i in kept_a], [[r[i] for i in kept_a] for r in rows_a])
+
+    return difference(expected, actual, tables=tables)
 
 
 def _outside_range(header_e, rows_e, header_a, rows_a, drawn, arrays) -> str | None:
@@ -267,11 +262,8 @@ def _outside_range(header_e, rows_e, header_a, rows_a, drawn, arrays) -> str | N
     return None
 
 
-def moment_difference(expected: Path, actual: Path) -> str | None:
-    """difference() of two csv files, each text's lines that hold a time of day (MOMENT) read as '<the moment>'."""
-    if not actual.exists():
-        return "no output"
-    (header_e, rows_e), (header_a, rows_a) = read_csv(expected), read_csv(actual)
+def _moment_difference(header_e, rows_e, header_a, rows_a) -> str | None:
+    """_difference(), each text's lines that hold a time of day (MOMENT) read as '<the moment>'."""
     return _difference(header_e, _without_moment(rows_e), header_a, _without_moment(rows_a))
 
 
