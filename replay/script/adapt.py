@@ -16,13 +16,7 @@ def _replay_running_version():
 
 def _replay_recording_frame():
     """The frame of the recording's statement that is running (not the adapter's, not ParaView's)."""
-    frame = _replay_sys._getframe(1)
-    while frame is not None:
-        if frame.f_globals is globals() and not frame.f_code.co_name.startswith(("_replay", "_Replay")) and \
-                not isinstance(frame.f_locals.get("self"), _ReplayAbsent):
-            return frame
-        frame = frame.f_back
-    return None
+    return _replay_statement_frame(lambda frame: isinstance(frame.f_locals.get("self"), _ReplayAbsent))
 
 
 def _replay_where():

@@ -16,19 +16,11 @@ def _replay_guard_crashes(table):
     # A release without a catalogue (5.10, 5.12, ...): what crashed any release may crash it.
     entries = table.get(running) or [e for found in (table or {}).values() for e in found]
     crashing = set((on, name, _replay_json.dumps(value)) for on, name, value in entries)
-    script_globals = globals()
 
     given = [p["name"] for p in _REPLAY_SPEC["parameters"] if p["kind"] == "file" and _REPLAY_ARGS.get(p["name"])]
 
-    def _replay_statement():
-        frame = _replay_sys._getframe(1)
-        while frame is not None and (frame.f_globals is not script_globals or
-                                     frame.f_code.co_name.startswith(("_replay", "_Replay"))):
-            frame = frame.f_back
-        return frame
-
     def _replay_skip(proxy, name, value):
-        frame = _replay_statement()
+        frame = _replay_statement_frame()
         if frame is None or _replay_defaults_block(frame):
             return
         source, line, text = _replay_recorded_line(frame)
@@ -50,7 +42,7 @@ def _replay_guard_crashes(table):
         missing = [n for n in names if n not in offered]
         if not missing:
             return value
-        frame = _replay_statement()
+        frame = _replay_statement_frame()
         source, line, text = _replay_recorded_line(frame) if frame is not None else ("?", 0, "")
         files = proxy.GetPropertyValue(servermanager.vtkSMCoreUtilities.GetFileNameProperty(proxy.SMProxy) or
                                        "FileName")

@@ -57,6 +57,16 @@ def _replay_defaults_block(frame):
     return False
 
 
+def _replay_statement_frame(skip=None):
+    """The frame of the recording's statement that is running: the script's own code, not replay's (its _replay
+    functions), not ParaView's; `skip(frame)` passes over more of them."""
+    frame = _replay_sys._getframe(1)
+    while frame is not None and (frame.f_globals is not globals() or
+                                 frame.f_code.co_name.startswith(("_replay", "_Replay")) or (skip and skip(frame))):
+        frame = frame.f_back
+    return frame
+
+
 def _replay_recorded_line(frame):
     """(recording's name, line, text) of a running statement of the script's body (script lines elsewhere)."""
     import linecache
@@ -462,10 +472,7 @@ def _replay_compute_applied(proxy):
         key = id(proxy.SMProxy)
         if key in _REPLAY_APPLIED or proxy.SMProxy.GetXMLName() not in _REPLAY_READ_FIRST:
             return
-        frame = _replay_sys._getframe(2)
-        while frame is not None and (frame.f_globals is not globals() or
-                                     frame.f_code.co_name.startswith(("_replay", "_Replay"))):
-            frame = frame.f_back
+        frame = _replay_statement_frame()
         if frame is None or _replay_defaults_block(frame):
             return  # not the recording's line, or the lines creating it: the GUI's first Apply comes after them
         _REPLAY_APPLIED.add(key)
